@@ -1,0 +1,1205 @@
+package dev.loopkit;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.loopkit.internal.EventLoop;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+/**
+ * A JavaScript promise owned by a loop: settled once; its reactions run as microtasks on the owning
+ * loop, in the order they were added, including reactions added from inside a reaction.
+ *
+ * <p>It may be settled from any thread; a settlement made off the loop reaches the loop in its poll
+ * phase, and only then are the reactions queued. Long chains do not grow the stack: every reaction
+ * is a microtask. A promise rejected with no reaction by the end of the microtask checkpoint goes
+ * to the loop's unhandled-rejection handler.
+ *
+ * <p>Resolving with another promise (or any {@link CompletionStage}) adopts its outcome, with the
+ * same extra microtask hops as JavaScript. Java names: {@code catch} is {@link #catchError}, {@code
+ * finally} is {@link #andFinally}; {@link #thenCompose} flattens a promise returned by a handler.
+ *
+ * <pre>{@code
+ * Implementation notes
+ *
+ * result: null while pending, then NULL_VALUE, a value, or a Failure; set once by CAS from any
+ * thread. Reactions, dispatched and handled are confined to the loop: a settlement or a reaction
+ * that arrives from another thread is handed to the loop as an internal poll-phase task, so the
+ * two are ordered by the loop and every reaction runs exactly once. mirror is a lazily made
+ * CompletableFuture that blocking callers wait on; it is completed by whichever thread settles.
+ * }</pre>
+ *
+ * @param <T> the value's type
+ */
+public final class Promise<T> implements CompletionStage<T> {
+
+  private static final Object NULL_VALUE = new Object();
+  private static final VarHandle RESULT;
+  private static final VarHandle MIRROR;
+
+  static {
+    try {
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      RESULT = lookup.findVarHandle(Promise.class, "result", Object.class);
+      MIRROR = lookup.findVarHandle(Promise.class, "mirror", CompletableFuture.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private final EventLoop loop;
+  private volatile Object result;
+  private volatile CompletableFuture<T> mirror;
+
+  // Confined to the loop.
+  private Object reactions; // null, one Reaction, or an ArrayList<Reaction>
+  private boolean dispatched;
+  private boolean handled;
+
+  private Promise(EventLoop loop) {
+    this.loop = loop;
+  }
+
+  // ---- making promises -------------------------------------------------------------------------
+
+  /** A pending promise of the current loop with its resolve and reject functions. */
+  public static <T> Resolvers<T> withResolvers() {
+    return withResolvers(Loop.current());
+  }
+
+  /** A pending promise owned by {@code loop}, with its resolve and reject functions. */
+  public static <T> Resolvers<T> withResolvers(Loop loop) {
+    return new Resolvers<>(new Promise<>(EventLoop.of(requireNonNull(loop, "loop"))));
+  }
+
+  /** A promise of the current loop resolved with {@code value} (adopted if it is a stage). */
+  public static <T> Promise<T> resolve(T value) {
+    return resolve(Loop.current(), value);
+  }
+
+  /** A promise of {@code loop} resolved with {@code value} (adopted if it is a stage). */
+  public static <T> Promise<T> resolve(Loop loop, T value) {
+    Promise<T> p = new Promise<>(EventLoop.of(requireNonNull(loop, "loop")));
+    p.resolveWith(value);
+    return p;
+  }
+
+  /** A promise of the current loop rejected with {@code reason}. */
+  public static <T> Promise<T> reject(Throwable reason) {
+    return reject(Loop.current(), reason);
+  }
+
+  /** A promise of {@code loop} rejected with {@code reason}. */
+  public static <T> Promise<T> reject(Loop loop, Throwable reason) {
+    requireNonNull(reason, "reason");
+    Promise<T> p = new Promise<>(EventLoop.of(requireNonNull(loop, "loop")));
+    p.settle(new Failure(reason));
+    return p;
+  }
+
+  /**
+   * A promise of the current loop that resolves (to null) no sooner than {@code delay} from now.
+   */
+  public static Promise<Void> delay(Duration delay) {
+    requireNonNull(delay, "delay");
+    Loop loop = Loop.current();
+    Resolvers<Void> r = withResolvers(loop);
+    loop.setTimeout(() -> r.resolve(null), delay);
+    return r.promise();
+  }
+
+  /**
+   * A promise for every value of {@code promises}, in their order; rejected with the first
+   * rejection (JavaScript's {@code Promise.all}). Owned by the current loop.
+   */
+  public static <T> Promise<List<T>> all(List<? extends CompletionStage<? extends T>> promises) {
+    Combiner<T, List<T>> c = new Combiner<>(promises);
+    if (c.size == 0) {
+      c.out.resolveWith(List.of());
+    }
+    c.forEach(
+        (i, p) ->
+            p.react(
+                value -> {
+                  c.values.set(i, value);
+                  if (--c.remaining == 0) {
+                    c.out.resolveWith(unmodifiable(c.values));
+                  }
+                },
+                c.out::rejectWith));
+    return c.out;
+  }
+
+  /** The outcome of each of {@code promises}, once all have settled ({@code allSettled}). */
+  public static <T> Promise<List<Settled<T>>> allSettled(
+      List<? extends CompletionStage<? extends T>> promises) {
+    Combiner<T, List<Settled<T>>> c = new Combiner<>(promises);
+    List<Settled<T>> out = new ArrayList<>(c.size);
+    for (int i = 0; i < c.size; i++) {
+      out.add(null);
+    }
+    if (c.size == 0) {
+      c.out.resolveWith(List.of());
+    }
+    c.forEach(
+        (i, p) ->
+            p.react(
+                value -> {
+                  out.set(i, new Settled<>(true, value, null));
+                  if (--c.remaining == 0) {
+                    c.out.resolveWith(unmodifiable(out));
+                  }
+                },
+                reason -> {
+                  out.set(i, new Settled<>(false, null, reason));
+                  if (--c.remaining == 0) {
+                    c.out.resolveWith(unmodifiable(out));
+                  }
+                }));
+    return c.out;
+  }
+
+  /**
+   * The first value among {@code promises}; rejected with an {@link AggregateException} of every
+   * reason, in order, if all are rejected ({@code Promise.any}).
+   */
+  public static <T> Promise<T> any(List<? extends CompletionStage<? extends T>> promises) {
+    Combiner<T, T> c = new Combiner<>(promises);
+    List<Throwable> errors = new ArrayList<>(c.size);
+    for (int i = 0; i < c.size; i++) {
+      errors.add(null);
+    }
+    if (c.size == 0) {
+      c.out.rejectWith(new AggregateException("All promises were rejected", List.of()));
+    }
+    c.forEach(
+        (i, p) ->
+            p.react(
+                c.out::resolveWith,
+                reason -> {
+                  errors.set(i, reason);
+                  if (--c.remaining == 0) {
+                    c.out.rejectWith(new AggregateException("All promises were rejected", errors));
+                  }
+                }));
+    return c.out;
+  }
+
+  /** Settles as the first of {@code promises} to settle ({@code Promise.race}). */
+  public static <T> Promise<T> race(List<? extends CompletionStage<? extends T>> promises) {
+    Combiner<T, T> c = new Combiner<>(promises);
+    c.forEach((i, p) -> p.react(c.out::resolveWith, c.out::rejectWith));
+    return c.out;
+  }
+
+  // ---- reactions -------------------------------------------------------------------------------
+
+  /** JavaScript's {@code then(onFulfilled)}: a rejection passes through unchanged. */
+  public <R> Promise<R> then(Function<? super T, ? extends R> onFulfilled) {
+    requireNonNull(onFulfilled, "onFulfilled");
+    return chain(onFulfilled, null);
+  }
+
+  /** JavaScript's {@code then(onFulfilled, onRejected)}. */
+  public <R> Promise<R> then(
+      Function<? super T, ? extends R> onFulfilled,
+      Function<? super Throwable, ? extends R> onRejected) {
+    requireNonNull(onFulfilled, "onFulfilled");
+    requireNonNull(onRejected, "onRejected");
+    return chain(onFulfilled, onRejected);
+  }
+
+  /** {@code then} with a handler that returns a stage, whose outcome the result adopts. */
+  @Override
+  public <R> Promise<R> thenCompose(Function<? super T, ? extends CompletionStage<R>> onFulfilled) {
+    return thenCompose0(onFulfilled, null);
+  }
+
+  /** JavaScript's {@code catch(onRejected)}: a value passes through unchanged. */
+  public Promise<T> catchError(Function<? super Throwable, ? extends T> onRejected) {
+    requireNonNull(onRejected, "onRejected");
+    return chain(null, onRejected);
+  }
+
+  /**
+   * JavaScript's {@code finally(onFinally)}: runs {@code onFinally} either way; the result settles
+   * as this promise did, unless {@code onFinally} throws.
+   */
+  public Promise<T> andFinally(Runnable onFinally) {
+    requireNonNull(onFinally, "onFinally");
+    Promise<T> derived = new Promise<>(loop);
+    addReaction(
+        new Reaction(this) {
+          @Override
+          void onSettled(Object r) {
+            try {
+              onFinally.run();
+            } catch (Throwable t) {
+              EventLoop.rethrowIfFatal(t);
+              derived.rejectWith(t);
+              return;
+            }
+            derived.settle(r);
+          }
+        });
+    return derived;
+  }
+
+  private <R> Promise<R> chain(
+      Function<? super T, ?> onFulfilled, Function<? super Throwable, ?> onRejected) {
+    Promise<R> derived = new Promise<>(loop);
+    addReaction(
+        new Reaction(this) {
+          @Override
+          @SuppressWarnings("unchecked")
+          void onSettled(Object r) {
+            Object next;
+            try {
+              if (r instanceof Failure f) {
+                if (onRejected == null) {
+                  derived.settle(r);
+                  return;
+                }
+                next = onRejected.apply(f.reason);
+              } else {
+                if (onFulfilled == null) {
+                  derived.settle(r);
+                  return;
+                }
+                next = onFulfilled.apply((T) unmask(r));
+              }
+            } catch (Throwable t) {
+              EventLoop.rethrowIfFatal(t);
+              derived.rejectWith(t);
+              return;
+            }
+            derived.resolveWith(next);
+          }
+        });
+    return derived;
+  }
+
+  /** Loop-side reaction without a derived promise, for the combinators. */
+  private void react(
+      java.util.function.Consumer<? super T> onValue,
+      java.util.function.Consumer<Throwable> onReason) {
+    addReaction(
+        new Reaction(this) {
+          @Override
+          @SuppressWarnings("unchecked")
+          void onSettled(Object r) {
+            if (r instanceof Failure f) {
+              onReason.accept(f.reason);
+            } else {
+              onValue.accept((T) unmask(r));
+            }
+          }
+        });
+  }
+
+  // ---- CompletionStage: async variants default to the owning loop -----------------------------
+
+  /** One step of a stage: reads the source's result and settles the derived promise. */
+  @FunctionalInterface
+  private interface Step<R> {
+    void apply(Object result, Promise<R> derived) throws Throwable;
+  }
+
+  private <R> Promise<R> step(java.util.concurrent.Executor executor, Step<R> step) {
+    Promise<R> derived = new Promise<>(loop);
+    addReaction(
+        new Reaction(this) {
+          @Override
+          void onSettled(Object r) {
+            if (executor == null) {
+              runStep(step, r, derived);
+              return;
+            }
+            try {
+              executor.execute(() -> runStep(step, r, derived));
+            } catch (Throwable t) {
+              EventLoop.rethrowIfFatal(t);
+              derived.rejectWith(t);
+            }
+          }
+        });
+    return derived;
+  }
+
+  private static <R> void runStep(Step<R> step, Object r, Promise<R> derived) {
+    try {
+      step.apply(r, derived);
+    } catch (Throwable t) {
+      EventLoop.rethrowIfFatal(t);
+      derived.rejectWith(t);
+    }
+  }
+
+  /** Passes a rejection on to {@code derived}; true if it did. */
+  private static boolean passFailure(Object r, Promise<?> derived) {
+    if (r instanceof Failure) {
+      derived.settle(r);
+      return true;
+    }
+    return false;
+  }
+
+  @SuppressWarnings("unchecked")
+  private T valueOf(Object r) {
+    return (T) unmask(r);
+  }
+
+  private static Throwable reasonOf(Object r) {
+    return r instanceof Failure f ? f.reason : null;
+  }
+
+  private java.util.concurrent.Executor async(java.util.concurrent.Executor executor) {
+    return requireNonNull(executor, "executor");
+  }
+
+  /** This stage's other input as a promise of this loop. */
+  @SuppressWarnings("unchecked")
+  private <U> Promise<U> local(CompletionStage<U> other) {
+    requireNonNull(other, "other");
+    if (other instanceof Promise<?> p && p.loop == loop) {
+      return (Promise<U>) p;
+    }
+    Promise<U> p = new Promise<>(loop);
+    p.resolveWith(other);
+    return p;
+  }
+
+  /** Fulfilled with both values once both are fulfilled; rejected by the first rejection. */
+  private <U> Promise<Object[]> both(CompletionStage<? extends U> other) {
+    Promise<? extends U> o = local(other);
+    Promise<Object[]> out = new Promise<>(loop);
+    Object[] values = new Object[2];
+    int[] remaining = {2};
+    this.react(
+        v -> {
+          values[0] = v;
+          if (--remaining[0] == 0) {
+            out.settle(values);
+          }
+        },
+        out::rejectWith);
+    o.react(
+        v -> {
+          values[1] = v;
+          if (--remaining[0] == 0) {
+            out.settle(values);
+          }
+        },
+        out::rejectWith);
+    return out;
+  }
+
+  /** Settles as the first of this and {@code other} to settle. */
+  private Promise<T> either(CompletionStage<? extends T> other) {
+    Promise<? extends T> o = local(other);
+    Promise<T> out = new Promise<>(loop);
+    this.react(out::resolveWith, out::rejectWith);
+    o.react(out::resolveWith, out::rejectWith);
+    return out;
+  }
+
+  @Override
+  public <U> Promise<U> thenApply(Function<? super T, ? extends U> fn) {
+    return thenApply0(fn, null);
+  }
+
+  @Override
+  public <U> Promise<U> thenApplyAsync(Function<? super T, ? extends U> fn) {
+    return thenApply0(fn, loop);
+  }
+
+  @Override
+  public <U> Promise<U> thenApplyAsync(
+      Function<? super T, ? extends U> fn, java.util.concurrent.Executor executor) {
+    return thenApply0(fn, async(executor));
+  }
+
+  private <U> Promise<U> thenApply0(
+      Function<? super T, ? extends U> fn, java.util.concurrent.Executor ex) {
+    requireNonNull(fn, "fn");
+    return step(
+        ex,
+        (r, d) -> {
+          if (!passFailure(r, d)) {
+            d.settleValue(fn.apply(valueOf(r)));
+          }
+        });
+  }
+
+  @Override
+  public Promise<Void> thenAccept(java.util.function.Consumer<? super T> action) {
+    return thenAccept0(action, null);
+  }
+
+  @Override
+  public Promise<Void> thenAcceptAsync(java.util.function.Consumer<? super T> action) {
+    return thenAccept0(action, loop);
+  }
+
+  @Override
+  public Promise<Void> thenAcceptAsync(
+      java.util.function.Consumer<? super T> action, java.util.concurrent.Executor executor) {
+    return thenAccept0(action, async(executor));
+  }
+
+  private Promise<Void> thenAccept0(
+      java.util.function.Consumer<? super T> action, java.util.concurrent.Executor ex) {
+    requireNonNull(action, "action");
+    return step(
+        ex,
+        (r, d) -> {
+          if (!passFailure(r, d)) {
+            action.accept(valueOf(r));
+            d.settleValue(null);
+          }
+        });
+  }
+
+  @Override
+  public Promise<Void> thenRun(Runnable action) {
+    return thenRun0(action, null);
+  }
+
+  @Override
+  public Promise<Void> thenRunAsync(Runnable action) {
+    return thenRun0(action, loop);
+  }
+
+  @Override
+  public Promise<Void> thenRunAsync(Runnable action, java.util.concurrent.Executor executor) {
+    return thenRun0(action, async(executor));
+  }
+
+  private Promise<Void> thenRun0(Runnable action, java.util.concurrent.Executor ex) {
+    requireNonNull(action, "action");
+    return step(
+        ex,
+        (r, d) -> {
+          if (!passFailure(r, d)) {
+            action.run();
+            d.settleValue(null);
+          }
+        });
+  }
+
+  @Override
+  public <U, V> Promise<V> thenCombine(
+      CompletionStage<? extends U> other,
+      java.util.function.BiFunction<? super T, ? super U, ? extends V> fn) {
+    return thenCombine0(other, fn, null);
+  }
+
+  @Override
+  public <U, V> Promise<V> thenCombineAsync(
+      CompletionStage<? extends U> other,
+      java.util.function.BiFunction<? super T, ? super U, ? extends V> fn) {
+    return thenCombine0(other, fn, loop);
+  }
+
+  @Override
+  public <U, V> Promise<V> thenCombineAsync(
+      CompletionStage<? extends U> other,
+      java.util.function.BiFunction<? super T, ? super U, ? extends V> fn,
+      java.util.concurrent.Executor executor) {
+    return thenCombine0(other, fn, async(executor));
+  }
+
+  @SuppressWarnings("unchecked")
+  private <U, V> Promise<V> thenCombine0(
+      CompletionStage<? extends U> other,
+      java.util.function.BiFunction<? super T, ? super U, ? extends V> fn,
+      java.util.concurrent.Executor ex) {
+    requireNonNull(fn, "fn");
+    return both(other)
+        .step(
+            ex,
+            (r, d) -> {
+              if (!passFailure(r, d)) {
+                Object[] v = (Object[]) r;
+                d.settleValue(fn.apply((T) v[0], (U) v[1]));
+              }
+            });
+  }
+
+  @Override
+  public <U> Promise<Void> thenAcceptBoth(
+      CompletionStage<? extends U> other,
+      java.util.function.BiConsumer<? super T, ? super U> action) {
+    return thenAcceptBoth0(other, action, null);
+  }
+
+  @Override
+  public <U> Promise<Void> thenAcceptBothAsync(
+      CompletionStage<? extends U> other,
+      java.util.function.BiConsumer<? super T, ? super U> action) {
+    return thenAcceptBoth0(other, action, loop);
+  }
+
+  @Override
+  public <U> Promise<Void> thenAcceptBothAsync(
+      CompletionStage<? extends U> other,
+      java.util.function.BiConsumer<? super T, ? super U> action,
+      java.util.concurrent.Executor executor) {
+    return thenAcceptBoth0(other, action, async(executor));
+  }
+
+  private <U> Promise<Void> thenAcceptBoth0(
+      CompletionStage<? extends U> other,
+      java.util.function.BiConsumer<? super T, ? super U> action,
+      java.util.concurrent.Executor ex) {
+    requireNonNull(action, "action");
+    return thenCombine0(
+        other,
+        (a, b) -> {
+          action.accept(a, b);
+          return null;
+        },
+        ex);
+  }
+
+  @Override
+  public Promise<Void> runAfterBoth(CompletionStage<?> other, Runnable action) {
+    return runAfterBoth0(other, action, null);
+  }
+
+  @Override
+  public Promise<Void> runAfterBothAsync(CompletionStage<?> other, Runnable action) {
+    return runAfterBoth0(other, action, loop);
+  }
+
+  @Override
+  public Promise<Void> runAfterBothAsync(
+      CompletionStage<?> other, Runnable action, java.util.concurrent.Executor executor) {
+    return runAfterBoth0(other, action, async(executor));
+  }
+
+  private Promise<Void> runAfterBoth0(
+      CompletionStage<?> other, Runnable action, java.util.concurrent.Executor ex) {
+    requireNonNull(action, "action");
+    return thenCombine0(
+        other,
+        (a, b) -> {
+          action.run();
+          return null;
+        },
+        ex);
+  }
+
+  @Override
+  public <U> Promise<U> applyToEither(
+      CompletionStage<? extends T> other, Function<? super T, U> fn) {
+    requireNonNull(fn, "fn");
+    return either(other).thenApply0(fn, null);
+  }
+
+  @Override
+  public <U> Promise<U> applyToEitherAsync(
+      CompletionStage<? extends T> other, Function<? super T, U> fn) {
+    requireNonNull(fn, "fn");
+    return either(other).thenApply0(fn, loop);
+  }
+
+  @Override
+  public <U> Promise<U> applyToEitherAsync(
+      CompletionStage<? extends T> other,
+      Function<? super T, U> fn,
+      java.util.concurrent.Executor executor) {
+    requireNonNull(fn, "fn");
+    return either(other).thenApply0(fn, async(executor));
+  }
+
+  @Override
+  public Promise<Void> acceptEither(
+      CompletionStage<? extends T> other, java.util.function.Consumer<? super T> action) {
+    requireNonNull(action, "action");
+    return either(other).thenAccept0(action, null);
+  }
+
+  @Override
+  public Promise<Void> acceptEitherAsync(
+      CompletionStage<? extends T> other, java.util.function.Consumer<? super T> action) {
+    requireNonNull(action, "action");
+    return either(other).thenAccept0(action, loop);
+  }
+
+  @Override
+  public Promise<Void> acceptEitherAsync(
+      CompletionStage<? extends T> other,
+      java.util.function.Consumer<? super T> action,
+      java.util.concurrent.Executor executor) {
+    requireNonNull(action, "action");
+    return either(other).thenAccept0(action, async(executor));
+  }
+
+  @Override
+  public Promise<Void> runAfterEither(CompletionStage<?> other, Runnable action) {
+    return runAfterEither0(other, action, null);
+  }
+
+  @Override
+  public Promise<Void> runAfterEitherAsync(CompletionStage<?> other, Runnable action) {
+    return runAfterEither0(other, action, loop);
+  }
+
+  @Override
+  public Promise<Void> runAfterEitherAsync(
+      CompletionStage<?> other, Runnable action, java.util.concurrent.Executor executor) {
+    return runAfterEither0(other, action, async(executor));
+  }
+
+  @SuppressWarnings("unchecked")
+  private Promise<Void> runAfterEither0(
+      CompletionStage<?> other, Runnable action, java.util.concurrent.Executor ex) {
+    requireNonNull(action, "action");
+    return ((Promise<Object>) this).either((CompletionStage<Object>) other).thenRun0(action, ex);
+  }
+
+  @Override
+  public <U> Promise<U> thenComposeAsync(Function<? super T, ? extends CompletionStage<U>> fn) {
+    return thenCompose0(fn, loop);
+  }
+
+  @Override
+  public <U> Promise<U> thenComposeAsync(
+      Function<? super T, ? extends CompletionStage<U>> fn,
+      java.util.concurrent.Executor executor) {
+    return thenCompose0(fn, async(executor));
+  }
+
+  private <U> Promise<U> thenCompose0(
+      Function<? super T, ? extends CompletionStage<U>> fn, java.util.concurrent.Executor ex) {
+    requireNonNull(fn, "fn");
+    return step(
+        ex,
+        (r, d) -> {
+          if (!passFailure(r, d)) {
+            d.adoptOrFail(fn.apply(valueOf(r)));
+          }
+        });
+  }
+
+  @Override
+  public <U> Promise<U> handle(
+      java.util.function.BiFunction<? super T, Throwable, ? extends U> fn) {
+    return handle0(fn, null);
+  }
+
+  @Override
+  public <U> Promise<U> handleAsync(
+      java.util.function.BiFunction<? super T, Throwable, ? extends U> fn) {
+    return handle0(fn, loop);
+  }
+
+  @Override
+  public <U> Promise<U> handleAsync(
+      java.util.function.BiFunction<? super T, Throwable, ? extends U> fn,
+      java.util.concurrent.Executor executor) {
+    return handle0(fn, async(executor));
+  }
+
+  private <U> Promise<U> handle0(
+      java.util.function.BiFunction<? super T, Throwable, ? extends U> fn,
+      java.util.concurrent.Executor ex) {
+    requireNonNull(fn, "fn");
+    return step(
+        ex,
+        (r, d) -> {
+          Throwable reason = reasonOf(r);
+          d.settleValue(fn.apply(reason == null ? valueOf(r) : null, reason));
+        });
+  }
+
+  @Override
+  public Promise<T> whenComplete(
+      java.util.function.BiConsumer<? super T, ? super Throwable> action) {
+    return whenComplete0(action, null);
+  }
+
+  @Override
+  public Promise<T> whenCompleteAsync(
+      java.util.function.BiConsumer<? super T, ? super Throwable> action) {
+    return whenComplete0(action, loop);
+  }
+
+  @Override
+  public Promise<T> whenCompleteAsync(
+      java.util.function.BiConsumer<? super T, ? super Throwable> action,
+      java.util.concurrent.Executor executor) {
+    return whenComplete0(action, async(executor));
+  }
+
+  private Promise<T> whenComplete0(
+      java.util.function.BiConsumer<? super T, ? super Throwable> action,
+      java.util.concurrent.Executor ex) {
+    requireNonNull(action, "action");
+    return step(
+        ex,
+        (r, d) -> {
+          Throwable reason = reasonOf(r);
+          try {
+            action.accept(reason == null ? valueOf(r) : null, reason);
+          } catch (Throwable t) {
+            EventLoop.rethrowIfFatal(t);
+            if (reason != null) {
+              if (reason != t) {
+                reason.addSuppressed(t);
+              }
+            } else {
+              d.rejectWith(t);
+              return;
+            }
+          }
+          d.settle(r);
+        });
+  }
+
+  @Override
+  public Promise<T> exceptionally(Function<Throwable, ? extends T> fn) {
+    return exceptionally0(fn, null);
+  }
+
+  @Override
+  public Promise<T> exceptionallyAsync(Function<Throwable, ? extends T> fn) {
+    return exceptionally0(fn, loop);
+  }
+
+  @Override
+  public Promise<T> exceptionallyAsync(
+      Function<Throwable, ? extends T> fn, java.util.concurrent.Executor executor) {
+    return exceptionally0(fn, async(executor));
+  }
+
+  private Promise<T> exceptionally0(
+      Function<Throwable, ? extends T> fn, java.util.concurrent.Executor ex) {
+    requireNonNull(fn, "fn");
+    return step(
+        ex,
+        (r, d) -> {
+          Throwable reason = reasonOf(r);
+          if (reason == null) {
+            d.settle(r);
+          } else {
+            d.settleValue(fn.apply(reason));
+          }
+        });
+  }
+
+  @Override
+  public Promise<T> exceptionallyCompose(Function<Throwable, ? extends CompletionStage<T>> fn) {
+    return exceptionallyCompose0(fn, null);
+  }
+
+  @Override
+  public Promise<T> exceptionallyComposeAsync(
+      Function<Throwable, ? extends CompletionStage<T>> fn) {
+    return exceptionallyCompose0(fn, loop);
+  }
+
+  @Override
+  public Promise<T> exceptionallyComposeAsync(
+      Function<Throwable, ? extends CompletionStage<T>> fn,
+      java.util.concurrent.Executor executor) {
+    return exceptionallyCompose0(fn, async(executor));
+  }
+
+  private Promise<T> exceptionallyCompose0(
+      Function<Throwable, ? extends CompletionStage<T>> fn, java.util.concurrent.Executor ex) {
+    requireNonNull(fn, "fn");
+    return step(
+        ex,
+        (r, d) -> {
+          Throwable reason = reasonOf(r);
+          if (reason == null) {
+            d.settle(r);
+          } else {
+            d.adoptOrFail(fn.apply(reason));
+          }
+        });
+  }
+
+  /** Settles with a plain value (a stage is a value here, not adopted: CompletionStage rules). */
+  private void settleValue(Object value) {
+    settle(value == null ? NULL_VALUE : value);
+  }
+
+  private void adoptOrFail(CompletionStage<?> stage) {
+    if (stage == null) {
+      rejectWith(new NullPointerException("the function returned a null stage"));
+    } else if (stage == this) {
+      rejectWith(new IllegalArgumentException("a promise cannot be resolved with itself"));
+    } else {
+      adopt(stage);
+    }
+  }
+
+  // ---- state -----------------------------------------------------------------------------------
+
+  /** The loop whose microtasks run this promise's reactions. */
+  public Loop loop() {
+    return loop;
+  }
+
+  /** Whether this promise is neither fulfilled nor rejected yet. */
+  public boolean isPending() {
+    return result == null;
+  }
+
+  /** Whether this promise was fulfilled. */
+  public boolean isFulfilled() {
+    Object r = result;
+    return r != null && !(r instanceof Failure);
+  }
+
+  /** Whether this promise was rejected. */
+  public boolean isRejected() {
+    return result instanceof Failure;
+  }
+
+  /**
+   * The value of a fulfilled promise.
+   *
+   * @throws IllegalStateException if it is pending or was rejected (the reason as the cause)
+   */
+  @SuppressWarnings("unchecked")
+  public T value() {
+    Object r = result;
+    if (r == null) {
+      throw new IllegalStateException("promise is pending");
+    }
+    if (r instanceof Failure f) {
+      throw new IllegalStateException("promise was rejected", f.reason);
+    }
+    return (T) unmask(r);
+  }
+
+  /**
+   * The reason of a rejected promise.
+   *
+   * @throws IllegalStateException if it is pending or was fulfilled
+   */
+  public Throwable reason() {
+    Object r = result;
+    if (r instanceof Failure f) {
+      return f.reason;
+    }
+    throw new IllegalStateException(r == null ? "promise is pending" : "promise was fulfilled");
+  }
+
+  /**
+   * Waits for this promise and returns its value.
+   *
+   * @throws ExecutionException with the reason as its cause if it was rejected
+   * @throws IllegalStateException if called on the owning loop's thread (use {@link #then})
+   */
+  public T get() throws InterruptedException, ExecutionException {
+    loop.checkNotOnLoop("Promise.get()");
+    return blocking().get();
+  }
+
+  /** As {@link #get()}, waiting at most {@code timeout}. */
+  public T get(long timeout, TimeUnit unit)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    loop.checkNotOnLoop("Promise.get(timeout)");
+    return blocking().get(timeout, unit);
+  }
+
+  /**
+   * Waits for this promise and returns its value; a rejection is thrown as a {@link
+   * CompletionException} with the reason as its cause.
+   *
+   * @throws IllegalStateException if called on the owning loop's thread (use {@link #then})
+   */
+  public T join() {
+    loop.checkNotOnLoop("Promise.join()");
+    return blocking().join();
+  }
+
+  /**
+   * A {@link CompletableFuture} completed as this promise settles, on the thread that settles it
+   * (independent of the loop's turns).
+   */
+  @Override
+  public CompletableFuture<T> toCompletableFuture() {
+    return blocking().copy();
+  }
+
+  @SuppressWarnings("unchecked")
+  private CompletableFuture<T> blocking() {
+    CompletableFuture<T> m = mirror;
+    if (m == null) {
+      CompletableFuture<T> made = new CompletableFuture<>();
+      m = (CompletableFuture<T>) MIRROR.compareAndExchange(this, null, made);
+      if (m == null) {
+        m = made;
+      }
+    }
+    Object r = result;
+    if (r != null) {
+      complete(m, r);
+    }
+    return m;
+  }
+
+  @SuppressWarnings("unchecked")
+  private void complete(CompletableFuture<T> m, Object r) {
+    if (r instanceof Failure f) {
+      if (f.reason instanceof CancellationException) {
+        m.cancel(false);
+      } else {
+        m.completeExceptionally(f.reason);
+      }
+    } else {
+      m.complete((T) unmask(r));
+    }
+  }
+
+  @Override
+  public String toString() {
+    Object r = result;
+    String state =
+        r == null ? "pending" : r instanceof Failure f ? "rejected: " + f.reason : "fulfilled";
+    return "Promise[" + state + "]";
+  }
+
+  // ---- settling (any thread) -------------------------------------------------------------------
+
+  /** Resolves with {@code value}, adopting it if it is a stage. False if already settled. */
+  boolean resolveWith(Object value) {
+    if (value == this) {
+      return rejectWith(new IllegalArgumentException("a promise cannot be resolved with itself"));
+    }
+    if (value instanceof CompletionStage<?> stage) {
+      if (result != null) {
+        return false;
+      }
+      adopt(stage);
+      return true;
+    }
+    return settle(value == null ? NULL_VALUE : value);
+  }
+
+  boolean rejectWith(Throwable reason) {
+    return settle(new Failure(requireNonNull(reason, "reason")));
+  }
+
+  /**
+   * Adopts {@code stage}'s outcome. For a promise this takes two microtask hops, as JavaScript's
+   * NewPromiseResolveThenableJob; for a foreign stage, its completion is handed to the loop.
+   */
+  private void adopt(CompletionStage<?> stage) {
+    if (stage instanceof Promise<?> p && p.loop == loop) {
+      loop.enqueueMicrotaskFromAnyThread(
+          () ->
+              p.addReaction(
+                  new Reaction(p) {
+                    @Override
+                    void onSettled(Object r) {
+                      settle(r);
+                    }
+                  }));
+    } else {
+      stage.whenComplete(
+          (v, e) -> {
+            if (e != null) {
+              rejectWith(unwrap(e));
+            } else {
+              resolveWith(v);
+            }
+          });
+    }
+  }
+
+  private boolean settle(Object r) {
+    if (!RESULT.compareAndSet(this, null, r)) {
+      return false;
+    }
+    CompletableFuture<T> m = mirror;
+    if (m != null) {
+      complete(m, r);
+    }
+    if (loop.inEventLoop()) {
+      dispatch();
+    } else {
+      loop.executeInternal(this::dispatch);
+    }
+    return true;
+  }
+
+  // ---- reactions (loop thread) -----------------------------------------------------------------
+
+  private void dispatch() {
+    dispatched = true;
+    Object rs = reactions;
+    reactions = null;
+    if (rs == null) {
+      if (result instanceof Failure && !handled) {
+        loop.trackRejection(this);
+      }
+    } else if (rs instanceof Reaction one) {
+      loop.enqueueMicrotask(one);
+    } else {
+      @SuppressWarnings("unchecked")
+      List<Reaction> list = (List<Reaction>) rs;
+      for (Reaction r : list) {
+        loop.enqueueMicrotask(r);
+      }
+    }
+  }
+
+  private void addReaction(Reaction reaction) {
+    if (!loop.inEventLoop()) {
+      loop.executeInternal(() -> addReaction(reaction));
+      return;
+    }
+    handled = true;
+    if (dispatched) {
+      loop.enqueueMicrotask(reaction);
+    } else if (reactions == null) {
+      reactions = reaction;
+    } else if (reactions instanceof Reaction one) {
+      List<Reaction> list = new ArrayList<>(4);
+      list.add(one);
+      list.add(reaction);
+      reactions = list;
+    } else {
+      @SuppressWarnings("unchecked")
+      List<Reaction> list = (List<Reaction>) reactions;
+      list.add(reaction);
+    }
+  }
+
+  /**
+   * Whether this rejected promise still has no handler; read by the loop at the end of the
+   * checkpoint.
+   */
+  public boolean isUnhandledRejection() {
+    return result instanceof Failure && !handled;
+  }
+
+  private static Object unmask(Object r) {
+    return r == NULL_VALUE ? null : r;
+  }
+
+  private static Throwable unwrap(Throwable e) {
+    if ((e instanceof CompletionException || e instanceof ExecutionException)
+        && e.getCause() != null) {
+      return e.getCause();
+    }
+    return e;
+  }
+
+  private static <E> List<E> unmodifiable(List<E> list) {
+    return java.util.Collections.unmodifiableList(list);
+  }
+
+  /** A rejection reason, boxed so that it cannot be mistaken for a value. */
+  private record Failure(Throwable reason) {}
+
+  /** A reaction: a microtask that reads the settled result of its source. */
+  private abstract static class Reaction implements Runnable {
+    private final Promise<?> source;
+
+    Reaction(Promise<?> source) {
+      this.source = source;
+    }
+
+    abstract void onSettled(Object result);
+
+    @Override
+    public final void run() {
+      onSettled(source.result);
+    }
+  }
+
+  /** Adopts each input into a promise of the output's loop and counts what is left. */
+  private static final class Combiner<T, O> {
+    final Promise<O> out;
+    final List<? extends CompletionStage<? extends T>> inputs;
+    final List<T> values;
+    final int size;
+    int remaining;
+
+    Combiner(List<? extends CompletionStage<? extends T>> inputs) {
+      requireNonNull(inputs, "promises");
+      for (int i = 0; i < inputs.size(); i++) {
+        requireNonNull(inputs.get(i), "promises[" + i + "]");
+      }
+      this.out = new Promise<>(EventLoop.of(Loop.current()));
+      this.inputs = inputs;
+      this.size = inputs.size();
+      this.remaining = size;
+      this.values = new ArrayList<>(size);
+      for (int i = 0; i < size; i++) {
+        values.add(null);
+      }
+    }
+
+    @SuppressWarnings("unchecked")
+    void forEach(Each<T> body) {
+      for (int i = 0; i < size; i++) {
+        CompletionStage<? extends T> s = inputs.get(i);
+        Promise<T> p;
+        if (s instanceof Promise<?> q && q.loop == out.loop) {
+          p = (Promise<T>) q;
+        } else {
+          p = new Promise<>(out.loop);
+          p.resolveWith(s);
+        }
+        body.accept(i, p);
+      }
+    }
+  }
+
+  @FunctionalInterface
+  private interface Each<T> {
+    void accept(int index, Promise<T> promise);
+  }
+
+  /** A pending promise with the functions that settle it; both may be called from any thread. */
+  public static final class Resolvers<T> {
+    private final Promise<T> promise;
+
+    Resolvers(Promise<T> promise) {
+      this.promise = promise;
+    }
+
+    public Promise<T> promise() {
+      return promise;
+    }
+
+    /** Resolves the promise (adopting {@code value} if it is a stage); false if already settled. */
+    public boolean resolve(T value) {
+      return promise.resolveWith(value);
+    }
+
+    /** Rejects the promise; false if already settled. */
+    public boolean reject(Throwable reason) {
+      return promise.rejectWith(reason);
+    }
+  }
+
+  /**
+   * One outcome reported by {@link #allSettled}.
+   *
+   * @param fulfilled whether the promise was fulfilled
+   * @param value its value when fulfilled
+   * @param reason its reason when rejected
+   */
+  public record Settled<T>(boolean fulfilled, T value, Throwable reason) {}
+}

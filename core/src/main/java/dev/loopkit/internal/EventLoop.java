@@ -1,0 +1,1272 @@
+package dev.loopkit.internal;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
+import dev.loopkit.DelayMonitor;
+import dev.loopkit.ErrorHandler;
+import dev.loopkit.HandleInfo;
+import dev.loopkit.Immediate;
+import dev.loopkit.KeepAlive;
+import dev.loopkit.Loop;
+import dev.loopkit.LoopConfig;
+import dev.loopkit.LoopTerminatedException;
+import dev.loopkit.ManualControl;
+import dev.loopkit.Promise;
+import dev.loopkit.Timer;
+import dev.loopkit.spi.Carrier;
+import dev.loopkit.spi.CarrierProvider;
+import dev.loopkit.spi.LoopClock;
+import dev.loopkit.spi.LoopDriver;
+import dev.loopkit.spi.PoolSpec;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.AbstractExecutorService;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The loop engine: every rule of a turn, in one place; carriers only decide when and on which
+ * thread {@link #runTurns} runs.
+ *
+ * <pre>{@code
+ * Implementation notes
+ *
+ * Threads. Fields marked "loop" are touched only inside runTurns, which one thread at a time runs
+ * (the carrier guarantees a happens-before edge between two calls). Everything a foreign thread
+ * does reaches the loop through the TaskQueue: user tasks, and internal items (Arrival: a timer or
+ * immediate made off the loop; InternalTask: a completion, a promise settled off the loop, a
+ * ref/unref/cancel). runningThread is written at the start and end of runTurns; inEventLoop()
+ * compares it with the caller.
+ *
+ * State. RUNNING -> SHUTDOWN (no new submissions; queued work and ref'd one-shot timers still run;
+ * offloads already accepted still deliver) -> TERMINATED; or -> STOP (shutdownNow, or an error
+ * that stops the loop: nothing more runs) -> TERMINATED. Only the loop writes TERMINATED.
+ *
+ * Submission vs shutdown (the task ledger). A producer checks the state, enqueues, then checks
+ * again; if the loop is no longer RUNNING it tries to take its node back (TaskQueue.reclaim). The
+ * loop, shutdownNow and the producer all take an item with an atomic getAndSet, so exactly one of
+ * them owns it: it runs, is returned by shutdownNow, or its submit throws. After SHUTDOWN the loop
+ * keeps draining; it terminates only when, after SHUTDOWN was published, it finds no node, no
+ * pending offload and nothing ref'd: a producer that enqueued before seeing SHUTDOWN is then
+ * either seen by the loop or takes its node back.
+ *
+ * Offloads count as pending from before their state check until their completion has run on the
+ * loop, so a loop never terminates under an accepted offload (except by STOP, which rejects it).
+ * }</pre>
+ */
+public final class EventLoop extends AbstractExecutorService implements Loop, LoopDriver {
+
+  /** Server mode lives until shut down; program mode ends when nothing ref'd is left. */
+  public enum Mode {
+    SERVER,
+    PROGRAM
+  }
+
+  /** An item of the task queue that is not a callback: it joins a loop-side structure. */
+  interface Arrival {
+    void arrive(EventLoop loop);
+  }
+
+  /** A loop-side action handed in from another thread: not a user task, not in the ledger. */
+  private record InternalTask(Runnable action) {}
+
+  private static final System.Logger LOG = System.getLogger("dev.loopkit");
+  private static final ThreadLocal<EventLoop> CURRENT = new ThreadLocal<>();
+  private static final AtomicInteger LOOP_SEQ = new AtomicInteger();
+  private static final long MAX_DELAY_MILLIS = Integer.MAX_VALUE;
+
+  private static final int RUNNING = 0;
+  private static final int SHUTDOWN = 1;
+  private static final int STOP = 2;
+  private static final int TERMINATED = 3;
+
+  // ---- fixed at construction ----
+  private final LoopConfig config;
+  private final String name;
+  private final Mode mode;
+  private final LoopClock clock;
+  private final String carrierName;
+  private final Carrier carrier;
+  private final int maxBatch;
+  private final ErrorHandler uncaughtHandler;
+  private final ErrorHandler rejectionHandler;
+  private final Map<String, OffloadPool> pools = new LinkedHashMap<>();
+  private final OffloadPool defaultPool;
+
+  // ---- shared with other threads ----
+  private final TaskQueue tasks = new TaskQueue();
+  private final AtomicInteger queued; // only when the queue is bounded
+  private final int queueCapacity;
+  private volatile int state = RUNNING;
+  private volatile Thread runningThread;
+  private final AtomicLong ids = new AtomicLong(1);
+  private final Set<OffloadPool.Task<?>> offloads = ConcurrentHashMap.newKeySet();
+  private final Set<KeepAliveHandle> keepAlives = ConcurrentHashMap.newKeySet();
+  private final CompletableFuture<Void> termination = new CompletableFuture<>();
+  private final CountDownLatch terminated = new CountDownLatch(1);
+  private volatile Throwable failure;
+  private volatile boolean started;
+
+  // ---- confined to the loop ----
+  private final TimerQueue timers = new TimerQueue();
+  private final ArrayDeque<ImmediateTask> immediates = new ArrayDeque<>();
+  private int refImmediates;
+  private final ArrayDeque<Runnable> ticks = new ArrayDeque<>();
+  private final ArrayDeque<Runnable> microtasks = new ArrayDeque<>();
+  private ArrayList<Runnable> closing = new ArrayList<>();
+  private ArrayList<Promise<?>> rejections;
+  private long nextDeadline;
+
+  private EventLoop(LoopConfig config, Mode mode) {
+    this.config = config;
+    this.mode = mode;
+    this.name = config.name() + "-" + LOOP_SEQ.incrementAndGet();
+    CarrierProvider provider = Carriers.provider(config);
+    this.carrierName = provider.name();
+    this.clock = config.clock().orElseGet(provider::defaultClock);
+    this.maxBatch = config.pollMaxBatch();
+    this.queueCapacity = config.queueCapacity();
+    this.queued = queueCapacity == Integer.MAX_VALUE ? null : new AtomicInteger();
+    this.uncaughtHandler =
+        config
+            .uncaughtErrorHandler()
+            .orElseGet(() -> policy(config.uncaughtPolicy(), "uncaught error"));
+    this.rejectionHandler =
+        config
+            .unhandledRejectionHandler()
+            .orElseGet(() -> policy(config.unhandledRejectionPolicy(), "unhandled rejection"));
+    this.carrier = provider.create(this);
+    for (PoolSpec spec : config.pools()) {
+      pools.put(spec.name(), new OffloadPool(spec, carrier.offloadExecutor(spec, this)));
+    }
+    this.defaultPool = pools.get(config.defaultPool());
+  }
+
+  /** Makes a loop; a server-mode loop starts running at once. */
+  public static EventLoop create(LoopConfig config, Mode mode) {
+    requireNonNull(config, "config");
+    EventLoop loop = new EventLoop(config, mode);
+    if (mode == Mode.SERVER) {
+      loop.start();
+    }
+    return loop;
+  }
+
+  /** Program mode: runs {@code main} first, returns when nothing ref'd is left. */
+  public static void runProgram(LoopConfig config, Runnable main) {
+    requireNonNull(config, "config");
+    requireNonNull(main, "main");
+    EventLoop loop = new EventLoop(config, Mode.PROGRAM);
+    loop.execute(main);
+    loop.start();
+    loop.carrier.runToCompletion(loop);
+    Throwable f = loop.failure;
+    if (f instanceof RuntimeException e) {
+      throw e;
+    }
+    if (f instanceof Error e) {
+      throw e;
+    }
+    if (f != null) {
+      throw new LoopTerminatedException("the loop " + loop.name + " stopped on an error", f);
+    }
+  }
+
+  private void start() {
+    started = true;
+    clock.onAdvance(carrier::wake);
+    carrier.start();
+  }
+
+  /** The loop behind {@code loop}. */
+  public static EventLoop of(Loop loop) {
+    if (loop instanceof EventLoop e) {
+      return e;
+    }
+    throw new IllegalArgumentException("not a loopkit loop: " + loop);
+  }
+
+  /** The loop running a callback on this thread. */
+  public static EventLoop current() {
+    EventLoop loop = CURRENT.get();
+    if (loop == null) {
+      throw new IllegalStateException(
+          "no loop callback is running on this thread ("
+              + Thread.currentThread().getName()
+              + "); pass the loop explicitly");
+    }
+    return loop;
+  }
+
+  // ==== the turn
+  // ==================================================================================
+
+  @Override
+  public Next runTurns(int maxTurns) {
+    Thread self = Thread.currentThread();
+    EventLoop outer = CURRENT.get();
+    runningThread = self;
+    CURRENT.set(this);
+    try {
+      for (int i = 0; i < maxTurns; i++) {
+        if (state < STOP) {
+          runTurn();
+        }
+        Next next = next();
+        if (next != Next.RUN_AGAIN) {
+          return next;
+        }
+      }
+      return Next.RUN_AGAIN;
+    } catch (Throwable t) {
+      if (isFatal(t)) {
+        recordFailure(t);
+        state = STOP;
+        finishTermination();
+      }
+      throw t;
+    } finally {
+      runningThread = null;
+      if (outer == null) {
+        CURRENT.remove();
+      } else {
+        CURRENT.set(outer);
+      }
+    }
+  }
+
+  /** One turn, in libuv's order. */
+  private void runTurn() {
+    runTimers();
+    runPoll();
+    runCheck();
+    runClose();
+  }
+
+  /** Phase 1: the timers due at one clock reading, armed before the phase began. */
+  private void runTimers() {
+    if (timers.isEmpty()) {
+      return;
+    }
+    long now = clock.nanoTime();
+    long passSeq = ids.get();
+    TimerTask t;
+    while (state < STOP && (t = timers.pollDue(now, passSeq)) != null) {
+      fireTimer(t);
+    }
+  }
+
+  private void fireTimer(TimerTask t) {
+    if (!t.casState(TimerTask.SCHEDULED, TimerTask.RUNNING)) {
+      return; // cancelled meanwhile
+    }
+    long start = t.periodNanos != 0 ? clock.nanoTime() : 0;
+    try {
+      t.fire();
+    } catch (Throwable e) {
+      uncaught(e);
+    }
+    boolean refresh = t.refreshRequested;
+    t.refreshRequested = false;
+    if (t.periodNanos != 0 || refresh) {
+      long base = refresh ? clock.nanoTime() : start;
+      long delay = refresh ? t.delayNanos : t.periodNanos;
+      if (state == RUNNING && t.casState(TimerTask.RUNNING, TimerTask.SCHEDULED)) {
+        arm(t, base + delay);
+      } else {
+        t.casState(TimerTask.RUNNING, TimerTask.CANCELLED);
+      }
+    } else {
+      t.casState(TimerTask.RUNNING, TimerTask.DONE);
+    }
+    checkpoint();
+  }
+
+  private void arm(TimerTask t, long deadline) {
+    t.deadline = deadline;
+    t.seq = ids.getAndIncrement();
+    timers.add(t);
+  }
+
+  /** Phase 2: tasks, completions and arrivals present when the phase began, at most maxBatch. */
+  private void runPoll() {
+    TaskQueue.Node end = tasks.snapshotTail();
+    for (int budget = maxBatch; budget > 0 && state < STOP; budget--) {
+      Object item = tasks.pollUpTo(end);
+      if (item == null) {
+        return;
+      }
+      if (queued != null && !(item instanceof InternalTask)) {
+        queued.decrementAndGet();
+      }
+      if (item instanceof Arrival a) {
+        a.arrive(this);
+      } else if (item instanceof InternalTask it) {
+        runCallback(it.action());
+      } else {
+        runCallback((Runnable) item);
+      }
+    }
+  }
+
+  /** Phase 3: the immediates queued before the phase began. */
+  private void runCheck() {
+    for (int n = immediates.size(); n > 0 && state < STOP; n--) {
+      ImmediateTask im = immediates.poll();
+      if (im.counted) {
+        im.counted = false;
+        refImmediates--;
+      }
+      if (im.start()) {
+        runCallback(im.callback);
+      }
+    }
+  }
+
+  /** Phase 4: the close callbacks of handles closed during the turn. */
+  private void runClose() {
+    if (closing.isEmpty()) {
+      return;
+    }
+    ArrayList<Runnable> batch = closing;
+    closing = new ArrayList<>();
+    for (Runnable cb : batch) {
+      if (state >= STOP) {
+        return;
+      }
+      runCallback(cb);
+    }
+  }
+
+  /** Runs one callback, routes what it throws, then the microtask checkpoint. */
+  private void runCallback(Runnable callback) {
+    try {
+      callback.run();
+    } catch (Throwable t) {
+      uncaught(t);
+    }
+    checkpoint();
+  }
+
+  /**
+   * The microtask checkpoint: all ticks (ticks added meanwhile included), then all microtasks (ones
+   * added meanwhile included), again while ticks remain; then unhandled rejections.
+   */
+  private void checkpoint() {
+    while (!ticks.isEmpty() || !microtasks.isEmpty()) {
+      Runnable r;
+      while (state < STOP && (r = ticks.poll()) != null) {
+        runGuarded(r);
+      }
+      while (state < STOP && (r = microtasks.poll()) != null) {
+        runGuarded(r);
+      }
+      if (state >= STOP) {
+        ticks.clear();
+        microtasks.clear();
+      }
+    }
+    if (rejections != null) {
+      reportRejections();
+    }
+  }
+
+  private void runGuarded(Runnable r) {
+    try {
+      r.run();
+    } catch (Throwable t) {
+      uncaught(t);
+    }
+  }
+
+  /** What the loop needs next, or its termination when nothing is left. */
+  private Next next() {
+    int s = state;
+    if (s >= STOP) {
+      return finishTermination();
+    }
+    if (s == RUNNING && mode == Mode.PROGRAM && !isAlive()) {
+      state = SHUTDOWN; // program over: refuse new work, then re-check what slipped in
+      cancelOnShutdown();
+      s = SHUTDOWN;
+    }
+    if (s == SHUTDOWN && !isAlive()) {
+      return finishTermination();
+    }
+    if (!closing.isEmpty() || !immediates.isEmpty() || tasks.hasNodes()) {
+      return Next.RUN_AGAIN;
+    }
+    if (!timers.isEmpty()) {
+      nextDeadline = timers.peekDeadline();
+      return Next.AT_DEADLINE;
+    }
+    return Next.IDLE;
+  }
+
+  /** Whether anything holds the loop open (for program mode, and after shutdown). */
+  private boolean isAlive() {
+    if (!closing.isEmpty() || refImmediates > 0 || timers.refCount() > 0 || tasks.hasNodes()) {
+      return true;
+    }
+    if (!offloads.isEmpty()) {
+      return true;
+    }
+    if (state == RUNNING) {
+      for (KeepAliveHandle k : keepAlives) {
+        if (k.ref) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** On SHUTDOWN: repeating and unref'd timers are cancelled, unref'd immediates dropped. */
+  private void cancelOnShutdown() {
+    List<TimerTask> drop = new ArrayList<>();
+    timers.forEach(
+        t -> {
+          if (t.periodNanos != 0 || !t.ref) {
+            drop.add(t);
+          }
+        });
+    for (TimerTask t : drop) {
+      if (t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED)) {
+        timers.remove(t);
+      }
+    }
+  }
+
+  /** Ends the loop (on the loop): cancels what is left, stops the pools, completes termination. */
+  private Next finishTermination() {
+    if (state == TERMINATED) {
+      return Next.TERMINATED;
+    }
+    boolean stopped = state >= STOP;
+    state = TERMINATED;
+    timers.clear(t -> t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED));
+    for (ImmediateTask im; (im = immediates.poll()) != null; ) {
+      im.cancel();
+    }
+    refImmediates = 0;
+    ticks.clear();
+    microtasks.clear();
+    closing.clear();
+    rejections = null;
+    for (OffloadPool.Task<?> task : offloads) {
+      abandon(task);
+    }
+    for (OffloadPool pool : pools.values()) {
+      if (stopped) {
+        pool.shutdownNow();
+      } else {
+        pool.shutdown();
+      }
+    }
+    Throwable f = failure;
+    if (f == null) {
+      termination.complete(null);
+    } else {
+      termination.completeExceptionally(f);
+    }
+    terminated.countDown();
+    return Next.TERMINATED;
+  }
+
+  // ==== errors
+  // =====================================================================================
+
+  /** Whether {@code t} must never be swallowed: the JVM is in trouble. */
+  public static boolean isFatal(Throwable t) {
+    return t instanceof VirtualMachineError || t instanceof LinkageError;
+  }
+
+  /** Rethrows {@code t} if it is fatal (see {@link #isFatal}). */
+  public static void rethrowIfFatal(Throwable t) {
+    if (isFatal(t)) {
+      throw (Error) t;
+    }
+  }
+
+  private void uncaught(Throwable t) {
+    if (isFatal(t)) {
+      recordFailure(t);
+      throw (Error) t;
+    }
+    try {
+      uncaughtHandler.handle(this, t);
+    } catch (Throwable h) {
+      rethrowIfFatal(h);
+      LOG.log(System.Logger.Level.ERROR, "[" + name + "] the uncaught-error handler threw", h);
+    }
+  }
+
+  /** Records that {@code p} was rejected with no handler yet; checked at the checkpoint's end. */
+  public void trackRejection(Promise<?> p) {
+    if (rejections == null) {
+      rejections = new ArrayList<>(2);
+    }
+    rejections.add(p);
+  }
+
+  private void reportRejections() {
+    ArrayList<Promise<?>> list = rejections;
+    rejections = null;
+    for (Promise<?> p : list) {
+      if (p.isUnhandledRejection() && state < STOP) {
+        try {
+          rejectionHandler.handle(this, p.reason());
+        } catch (Throwable h) {
+          rethrowIfFatal(h);
+          LOG.log(System.Logger.Level.ERROR, "[" + name + "] the rejection handler threw", h);
+        }
+      }
+    }
+  }
+
+  private ErrorHandler policy(String policy, String what) {
+    boolean stop = policy.equals("stop") || (policy.equals("auto") && mode == Mode.PROGRAM);
+    if (stop) {
+      return (loop, error) -> stopOnError(error);
+    }
+    return (loop, error) ->
+        LOG.log(System.Logger.Level.ERROR, "[" + name + "] " + what + "; the loop goes on", error);
+  }
+
+  private void stopOnError(Throwable error) {
+    recordFailure(error);
+    shutdownNow();
+  }
+
+  private void recordFailure(Throwable t) {
+    if (failure == null) {
+      failure = t;
+    }
+  }
+
+  // ==== microtasks
+  // ================================================================================
+
+  @Override
+  public void nextTick(Runnable callback) {
+    requireNonNull(callback, "callback");
+    if (inEventLoop()) {
+      ticks.add(callback);
+    } else {
+      execute(() -> ticks.add(callback));
+    }
+  }
+
+  @Override
+  public void queueMicrotask(Runnable callback) {
+    requireNonNull(callback, "callback");
+    if (inEventLoop()) {
+      microtasks.add(callback);
+    } else {
+      execute(() -> microtasks.add(callback));
+    }
+  }
+
+  /** Queues a promise reaction (loop only). */
+  public void enqueueMicrotask(Runnable reaction) {
+    microtasks.add(reaction);
+  }
+
+  /** Queues a microtask from any thread (off the loop: through an internal task). */
+  public void enqueueMicrotaskFromAnyThread(Runnable reaction) {
+    if (inEventLoop()) {
+      microtasks.add(reaction);
+    } else {
+      executeInternal(() -> microtasks.add(reaction));
+    }
+  }
+
+  // ==== immediates
+  // ================================================================================
+
+  @Override
+  public Immediate setImmediate(Runnable callback) {
+    requireNonNull(callback, "callback");
+    ImmediateTask im = new ImmediateTask(this, ids.getAndIncrement(), callback);
+    if (inEventLoop()) {
+      checkAccepting("setImmediate");
+      immediateArrived(im);
+    } else {
+      submitItem(im, "setImmediate");
+    }
+    return im;
+  }
+
+  void immediateArrived(ImmediateTask im) {
+    if (im.state != ImmediateTask.QUEUED) {
+      return;
+    }
+    immediates.add(im);
+    if (im.ref) {
+      im.counted = true;
+      refImmediates++;
+    }
+  }
+
+  void immediateCancelled(ImmediateTask im) {
+    if (inEventLoop()) {
+      uncount(im);
+    } else {
+      executeInternal(() -> uncount(im));
+    }
+  }
+
+  private void uncount(ImmediateTask im) {
+    if (im.counted) {
+      im.counted = false;
+      refImmediates--;
+    }
+  }
+
+  void changeImmediateRef(ImmediateTask im, boolean value) {
+    im.ref = value;
+    if (value && !im.counted && im.state == ImmediateTask.QUEUED && immediates.contains(im)) {
+      im.counted = true;
+      refImmediates++;
+    } else if (!value) {
+      uncount(im);
+    }
+  }
+
+  // ==== timers
+  // ====================================================================================
+
+  @Override
+  public Timer setTimeout(Runnable callback, long delayMillis) {
+    return newTimer(callback, delayMillis, false, "setTimeout");
+  }
+
+  @Override
+  public Timer setTimeout(Runnable callback, Duration delay) {
+    requireNonNull(delay, "delay");
+    return newTimer(callback, millisOf(delay, "delay"), false, "setTimeout");
+  }
+
+  @Override
+  public Timer setInterval(Runnable callback, long periodMillis) {
+    return newTimer(callback, periodMillis, true, "setInterval");
+  }
+
+  @Override
+  public Timer setInterval(Runnable callback, Duration period) {
+    requireNonNull(period, "period");
+    return newTimer(callback, millisOf(period, "period"), true, "setInterval");
+  }
+
+  private static long millisOf(Duration d, String what) {
+    try {
+      long ms = d.toMillis();
+      return d.isNegative() || d.toNanos() % 1_000_000 == 0 ? ms : ms + 1; // round up: never early
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException(
+          what + ": " + d + " is above the largest allowed, 2147483647 ms", e);
+    }
+  }
+
+  private Timer newTimer(Runnable callback, long millis, boolean repeating, String call) {
+    requireNonNull(callback, "callback");
+    String what = repeating ? "period" : "delay";
+    if (millis > MAX_DELAY_MILLIS) {
+      throw new IllegalArgumentException(
+          call
+              + ": "
+              + what
+              + " "
+              + millis
+              + " ms is above the largest allowed, 2147483647 ms (2³¹−1)");
+    }
+    if (repeating && millis <= 0) {
+      throw new IllegalArgumentException(
+          call + ": period " + millis + " ms is not positive; allowed: 1 to 2147483647 ms");
+    }
+    long nanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, millis));
+    long deadline = clock.nanoTime() + nanos;
+    TimerTask t =
+        new TimerTask(
+            this, ids.getAndIncrement(), callback, nanos, repeating ? nanos : 0, deadline);
+    if (inEventLoop()) {
+      checkAccepting(call);
+      timers.add(t);
+    } else {
+      submitItem(t, call);
+    }
+    return t;
+  }
+
+  void timerArrived(TimerTask t) {
+    if (t.state == TimerTask.SCHEDULED && t.heapIndex < 0) {
+      timers.add(t);
+    }
+  }
+
+  void timerCancelled(TimerTask t) {
+    if (inEventLoop()) {
+      timers.remove(t);
+    } else {
+      executeInternal(() -> timers.remove(t));
+    }
+  }
+
+  void refreshTimer(TimerTask t) {
+    int s = t.state;
+    if (s == TimerTask.RUNNING) {
+      t.refreshRequested = true;
+    } else if (s == TimerTask.SCHEDULED
+        || (s == TimerTask.DONE && t.casState(s, TimerTask.SCHEDULED))) {
+      timers.remove(t);
+      arm(t, clock.nanoTime() + t.delayNanos);
+    }
+  }
+
+  void changeTimerRef(TimerTask t, boolean value) {
+    if (t.ref != value) {
+      t.ref = value;
+      timers.refChanged(t, value);
+    }
+  }
+
+  // ==== close callbacks and keep-alives
+  // ===========================================================
+
+  void addCloseCallback(Runnable callback) {
+    if (inEventLoop()) {
+      closing.add(callback);
+    } else {
+      executeInternal(() -> closing.add(callback));
+    }
+  }
+
+  @Override
+  public KeepAlive keepAlive() {
+    KeepAliveHandle k = new KeepAliveHandle(this, ids.getAndIncrement());
+    keepAlives.add(k);
+    if (state != RUNNING) {
+      keepAlives.remove(k);
+      throw rejected("keepAlive");
+    }
+    return k;
+  }
+
+  boolean keepAliveActive(KeepAliveHandle k) {
+    return keepAlives.contains(k);
+  }
+
+  void keepAliveClosed(KeepAliveHandle k) {
+    keepAlives.remove(k);
+    if (!inEventLoop()) {
+      carrier.wake();
+    }
+  }
+
+  void changeKeepAliveRef(KeepAliveHandle k, boolean value) {
+    k.ref = value;
+  }
+
+  // ==== offload
+  // ===================================================================================
+
+  @Override
+  public <T> Promise<T> offload(Callable<T> task) {
+    requireNonNull(task, "task");
+    return offload(defaultPool, task);
+  }
+
+  @Override
+  public <T> Promise<T> offload(String pool, Callable<T> task) {
+    requireNonNull(pool, "pool");
+    requireNonNull(task, "task");
+    OffloadPool p = pools.get(pool);
+    if (p == null) {
+      throw new IllegalArgumentException(
+          "pool: no offload pool named '"
+              + pool
+              + "'; configured pools: "
+              + String.join(", ", pools.keySet()));
+    }
+    return offload(p, task);
+  }
+
+  private <T> Promise<T> offload(OffloadPool pool, Callable<T> callable) {
+    Promise.Resolvers<T> r = Promise.withResolvers(this);
+    OffloadPool.Task<T> task = new OffloadPool.Task<>(this, ids.getAndIncrement(), callable, r);
+    offloads.add(task); // pending before the state check: see the class notes
+    if (state != RUNNING) {
+      offloads.remove(task);
+      throw rejected("offload");
+    }
+    try {
+      pool.execute(task);
+    } catch (RuntimeException e) {
+      offloads.remove(task);
+      throw e;
+    }
+    return r.promise();
+  }
+
+  /** A worker finished {@code task}: hand its outcome to the loop (past any queue capacity). */
+  <T> void offloadCompleted(OffloadPool.Task<T> task, T value, Throwable failure) {
+    Runnable deliver =
+        () -> {
+          if (offloads.remove(task)) {
+            if (failure == null) {
+              task.resolvers.resolve(value);
+            } else {
+              task.resolvers.reject(failure);
+            }
+          }
+        };
+    if (!executeInternal(deliver)) {
+      abandon(task); // the loop stopped: the promise was or is now rejected
+    }
+  }
+
+  private void abandon(OffloadPool.Task<?> task) {
+    if (offloads.remove(task)) {
+      task.interrupt();
+      task.resolvers.reject(
+          failure != null
+              ? new LoopTerminatedException("the loop " + name + " stopped on an error", failure)
+              : new LoopTerminatedException("the loop " + name + " was stopped by shutdownNow()"));
+    }
+  }
+
+  @Override
+  public List<String> offloadPools() {
+    return List.copyOf(pools.keySet());
+  }
+
+  // ==== handing work to the loop
+  // ==================================================================
+
+  @Override
+  public void execute(Runnable task) {
+    requireNonNull(task, "task");
+    submitItem(task, "execute");
+  }
+
+  /**
+   * Enqueues a user item; refused with RejectedExecutionException once the loop is shutting down
+   * (see the ledger in the class notes).
+   */
+  private void submitItem(Object item, String call) {
+    if (state != RUNNING) {
+      throw rejected(call);
+    }
+    boolean onLoop = inEventLoop();
+    if (queued != null) {
+      reserveCapacity(onLoop, call);
+    }
+    TaskQueue.Node node = tasks.offer(item);
+    if (state != RUNNING && TaskQueue.reclaim(node)) {
+      if (queued != null) {
+        queued.decrementAndGet();
+      }
+      throw rejected(call);
+    }
+    if (!onLoop) {
+      carrier.wake();
+    }
+  }
+
+  private void reserveCapacity(boolean onLoop, String call) {
+    if (queued.incrementAndGet() <= queueCapacity) {
+      return;
+    }
+    if (config.queueBlocks() && !onLoop) {
+      long deadline =
+          System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.queueBlockTimeoutMillis());
+      long pause = 1_000;
+      while (queued.get() > queueCapacity && state == RUNNING && System.nanoTime() - deadline < 0) {
+        java.util.concurrent.locks.LockSupport.parkNanos(this, pause);
+        pause = Math.min(pause * 2, 1_000_000);
+      }
+      if (queued.get() <= queueCapacity && state == RUNNING) {
+        return;
+      }
+    }
+    queued.decrementAndGet();
+    throw new RejectedExecutionException(
+        call
+            + ": the loop "
+            + name
+            + "'s task queue is full (loopkit.queue.capacity="
+            + queueCapacity
+            + ", fullPolicy="
+            + (config.queueBlocks()
+                ? "block: waited " + config.queueBlockTimeoutMillis() + " ms"
+                : "reject")
+            + (onLoop && config.queueBlocks() ? "; the loop's own thread never blocks" : "")
+            + ")");
+  }
+
+  /**
+   * Hands a loop-side action in from any thread, past shutdown and capacity. False if the loop has
+   * stopped (the action will not run).
+   */
+  public boolean executeInternal(Runnable action) {
+    if (state >= STOP) {
+      return false;
+    }
+    TaskQueue.Node node = tasks.offer(new InternalTask(action));
+    if (state >= STOP && TaskQueue.reclaim(node)) {
+      return false;
+    }
+    if (!inEventLoop()) {
+      carrier.wake();
+    }
+    return true;
+  }
+
+  private void checkAccepting(String call) {
+    if (state != RUNNING) {
+      throw rejected(call);
+    }
+  }
+
+  private RejectedExecutionException rejected(String call) {
+    return new RejectedExecutionException(
+        call + ": the loop " + name + " is shutting down and accepts no new work");
+  }
+
+  /** Throws if the caller is this loop's own thread, which would wait for itself. */
+  public void checkNotOnLoop(String call) {
+    if (inEventLoop()) {
+      throw new IllegalStateException(
+          call
+              + " would make the loop "
+              + name
+              + "'s own thread wait for the loop; use then() on the loop instead");
+    }
+  }
+
+  // ==== lifecycle
+  // =================================================================================
+
+  @Override
+  public void shutdown() {
+    if (state == RUNNING) {
+      state = SHUTDOWN;
+      if (inEventLoop()) {
+        cancelOnShutdown();
+      } else {
+        executeInternal(this::cancelOnShutdown);
+        carrier.wake();
+      }
+    }
+  }
+
+  @Override
+  public List<Runnable> shutdownNow() {
+    int s = state;
+    if (s < STOP) {
+      state = STOP;
+    }
+    List<Runnable> never = new ArrayList<>();
+    for (Object item : tasks.drainAll()) {
+      if (queued != null && !(item instanceof InternalTask)) {
+        queued.decrementAndGet();
+      }
+      if (item instanceof TimerTask t) {
+        t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED);
+      } else if (item instanceof ImmediateTask im) {
+        im.cancel();
+      } else if (item instanceof Runnable r) {
+        if (r instanceof Future<?> f) {
+          f.cancel(false);
+        }
+        never.add(r);
+      }
+    }
+    for (OffloadPool.Task<?> task : offloads) {
+      abandon(task);
+    }
+    if (!inEventLoop()) {
+      carrier.wake();
+    }
+    return never;
+  }
+
+  @Override
+  public boolean isShutdown() {
+    return state != RUNNING;
+  }
+
+  @Override
+  public boolean isTerminated() {
+    return state == TERMINATED && terminated.getCount() == 0;
+  }
+
+  @Override
+  public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+    checkNotOnLoop("awaitTermination");
+    long deadline = System.nanoTime() + unit.toNanos(timeout);
+    if (!terminated.await(timeout, unit)) {
+      return false;
+    }
+    for (OffloadPool pool : pools.values()) {
+      if (!pool.awaitTermination(Math.max(0, deadline - System.nanoTime()))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public void close() {
+    checkNotOnLoop("close");
+    shutdown();
+    boolean interrupted = false;
+    while (true) {
+      try {
+        if (awaitTermination(1, TimeUnit.DAYS)) {
+          break;
+        }
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public CompletableFuture<Void> terminationFuture() {
+    return termination.copy();
+  }
+
+  @Override
+  public boolean isTerminatedForCarrier() {
+    return terminated.getCount() == 0;
+  }
+
+  @Override
+  public void awaitTerminationUninterruptibly() {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        terminated.await();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ==== JDK face: blocking calls from the loop are refused
+  // ========================================
+
+  @Override
+  public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks)
+      throws InterruptedException {
+    checkNotOnLoop("invokeAll");
+    return super.invokeAll(tasks);
+  }
+
+  @Override
+  public <T> List<Future<T>> invokeAll(
+      Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+      throws InterruptedException {
+    checkNotOnLoop("invokeAll");
+    return super.invokeAll(tasks, timeout, unit);
+  }
+
+  @Override
+  public <T> T invokeAny(Collection<? extends Callable<T>> tasks)
+      throws InterruptedException, ExecutionException {
+    checkNotOnLoop("invokeAny");
+    return super.invokeAny(tasks);
+  }
+
+  @Override
+  public <T> T invokeAny(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    checkNotOnLoop("invokeAny");
+    return super.invokeAny(tasks, timeout, unit);
+  }
+
+  @Override
+  public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
+    throw new UnsupportedOperationException("schedule: not yet implemented (issue #3)");
+  }
+
+  @Override
+  public <V> ScheduledFuture<V> schedule(Callable<V> callable, long delay, TimeUnit unit) {
+    throw new UnsupportedOperationException("schedule: not yet implemented (issue #3)");
+  }
+
+  @Override
+  public ScheduledFuture<?> scheduleAtFixedRate(
+      Runnable command, long initialDelay, long period, TimeUnit unit) {
+    throw new UnsupportedOperationException("scheduleAtFixedRate: not yet implemented (issue #3)");
+  }
+
+  @Override
+  public ScheduledFuture<?> scheduleWithFixedDelay(
+      Runnable command, long initialDelay, long delay, TimeUnit unit) {
+    throw new UnsupportedOperationException(
+        "scheduleWithFixedDelay: not yet implemented (issue #3)");
+  }
+
+  // ==== introspection
+  // =============================================================================
+
+  @Override
+  public List<HandleInfo> activeHandles() {
+    if (!inEventLoop()) {
+      if (state == TERMINATED) {
+        return List.of();
+      }
+      CompletableFuture<List<HandleInfo>> answer = new CompletableFuture<>();
+      if (!executeInternal(() -> answer.complete(activeHandlesOnLoop()))) {
+        return List.of();
+      }
+      try {
+        return answer.get(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the loop " + name, e);
+      } catch (ExecutionException | TimeoutException e) {
+        throw new IllegalStateException("the loop " + name + " did not answer within 10 s", e);
+      }
+    }
+    return activeHandlesOnLoop();
+  }
+
+  private List<HandleInfo> activeHandlesOnLoop() {
+    List<HandleInfo> out = new ArrayList<>();
+    long now = clock.nanoTime();
+    timers.forEach(
+        t ->
+            out.add(
+                new HandleInfo(
+                    t.kind(), t.id, t.ref, Optional.of(Duration.ofNanos(t.deadline - now)))));
+    for (ImmediateTask im : immediates) {
+      if (im.state == ImmediateTask.QUEUED) {
+        out.add(new HandleInfo(im.kind(), im.id, im.ref, Optional.empty()));
+      }
+    }
+    for (KeepAliveHandle k : keepAlives) {
+      out.add(new HandleInfo(k.kind(), k.id, k.ref, Optional.empty()));
+    }
+    for (OffloadPool.Task<?> task : offloads) {
+      out.add(new HandleInfo("offload", task.id, true, Optional.empty()));
+    }
+    out.sort(Comparator.comparingLong(HandleInfo::id));
+    return out;
+  }
+
+  @Override
+  public DelayMonitor monitorDelay(Duration resolution) {
+    requireNonNull(resolution, "resolution");
+    if (resolution.compareTo(Duration.ofMillis(1)) < 0) {
+      throw new IllegalArgumentException("resolution: " + resolution + " is below 1 ms");
+    }
+    LoopDelayMonitor m = new LoopDelayMonitor(this, resolution.toNanos());
+    if (inEventLoop()) {
+      m.start();
+    } else {
+      execute(m::start);
+    }
+    return m;
+  }
+
+  /** The manual carrier's control, if this loop runs on it. */
+  public ManualControl manualControl() {
+    if (carrier instanceof ManualControl m) {
+      return m;
+    }
+    throw new IllegalArgumentException(
+        "loop: " + name + " runs on the " + carrierName + " carrier, not on manual");
+  }
+
+  // ==== LoopDriver and accessors
+  // ==================================================================
+
+  @Override
+  public long nextDeadline() {
+    return nextDeadline;
+  }
+
+  @Override
+  public boolean hasPendingWork() {
+    return tasks.hasNodes() || state >= STOP;
+  }
+
+  @Override
+  public LoopClock clock() {
+    return clock;
+  }
+
+  @Override
+  public LoopConfig config() {
+    return config;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public String carrier() {
+    return carrierName;
+  }
+
+  /** The carrier running this loop (for tests of carriers). */
+  public Carrier carrierInstance() {
+    return carrier;
+  }
+
+  @Override
+  public boolean inEventLoop() {
+    return runningThread == Thread.currentThread();
+  }
+
+  @Override
+  public ThreadFactory threadFactory(String role) {
+    return new ThreadFactoryBuilder()
+        .setNameFormat(name + "-" + role.replace("%", "%%") + "-%d")
+        .setDaemon(config.daemonThreads())
+        .build();
+  }
+
+  /** Whether {@link #start()} ran (for carriers that drive turns on the caller's thread). */
+  public boolean isStarted() {
+    return started;
+  }
+
+  @Override
+  public String toString() {
+    String[] names = {"running", "shutting down", "stopping", "terminated"};
+    return "Loop[" + name + ", " + carrierName + ", " + names[state] + "]";
+  }
+}

@@ -1,0 +1,141 @@
+package dev.loopkit.internal;
+
+import dev.loopkit.Timer;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A timeout or interval: its deadline, its place in the {@link TimerQueue} and its state.
+ *
+ * <pre>{@code
+ * Implementation notes
+ *
+ * state moves SCHEDULED -> RUNNING -> (DONE | SCHEDULED again for an interval), or SCHEDULED ->
+ * CANCELLED; the firing loop and cancel() race by CAS, so a timeout either runs or its cancel
+ * returns true, never both. deadline, seq, heapIndex and refreshRequested are confined to the
+ * loop. A timer made off the loop reaches it through the task queue (arrive()).
+ * }</pre>
+ */
+class TimerTask extends HandleBase implements Timer, EventLoop.Arrival {
+  static final int SCHEDULED = 0;
+  static final int RUNNING = 1;
+  static final int DONE = 2;
+  static final int CANCELLED = 3;
+
+  private static final VarHandle STATE;
+
+  static {
+    try {
+      STATE = MethodHandles.lookup().findVarHandle(TimerTask.class, "state", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  final Runnable callback;
+  final long delayNanos;
+  final long periodNanos; // 0 for a timeout
+  volatile int state;
+
+  // Confined to the loop (deadline is written before the timer is published to it).
+  long deadline;
+  long seq;
+  int heapIndex = -1;
+  boolean refreshRequested;
+
+  TimerTask(
+      EventLoop loop,
+      long id,
+      Runnable callback,
+      long delayNanos,
+      long periodNanos,
+      long deadline) {
+    super(loop, id);
+    this.callback = callback;
+    this.delayNanos = delayNanos;
+    this.periodNanos = periodNanos;
+    this.deadline = deadline;
+    this.seq = id;
+  }
+
+  @Override
+  public String kind() {
+    return periodNanos == 0 ? "timeout" : "interval";
+  }
+
+  @Override
+  public boolean isRepeating() {
+    return periodNanos != 0;
+  }
+
+  @Override
+  public boolean isActive() {
+    int s = state;
+    return s == SCHEDULED || (s == RUNNING && periodNanos != 0);
+  }
+
+  boolean casState(int expect, int update) {
+    return STATE.compareAndSet(this, expect, update);
+  }
+
+  @Override
+  public boolean cancel() {
+    for (; ; ) {
+      int s = state;
+      if (s == SCHEDULED) {
+        if (casState(SCHEDULED, CANCELLED)) {
+          loop.timerCancelled(this);
+          return true;
+        }
+      } else if (s == RUNNING && periodNanos != 0) {
+        if (casState(RUNNING, CANCELLED)) {
+          return true; // the running callback finishes; the loop does not re-arm it
+        }
+      } else {
+        return false;
+      }
+    }
+  }
+
+  @Override
+  void onClose() {
+    cancel();
+  }
+
+  @Override
+  public Timer refresh() {
+    if (loop.inEventLoop()) {
+      loop.refreshTimer(this);
+    } else {
+      loop.executeInternal(() -> loop.refreshTimer(this));
+    }
+    return this;
+  }
+
+  @Override
+  public Timer ref() {
+    super.ref();
+    return this;
+  }
+
+  @Override
+  public Timer unref() {
+    super.unref();
+    return this;
+  }
+
+  @Override
+  void changeRef(boolean value) {
+    loop.changeTimerRef(this, value);
+  }
+
+  @Override
+  public void arrive(EventLoop loop) {
+    loop.timerArrived(this);
+  }
+
+  /** Runs the callback; for the JDK face, a subclass adds its future's bookkeeping. */
+  void fire() {
+    callback.run();
+  }
+}

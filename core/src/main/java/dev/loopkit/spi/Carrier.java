@@ -1,0 +1,46 @@
+package dev.loopkit.spi;
+
+import java.util.concurrent.ExecutorService;
+
+/**
+ * Decides when, and on which thread, a loop's turns run; and where its offloaded work runs.
+ *
+ * <p>All semantics live in the engine ({@link LoopDriver}); a carrier only runs turns: call {@link
+ * LoopDriver#runTurns} until it answers {@link LoopDriver.Next#TERMINATED}, and between calls wait
+ * as the answer says — not at all ({@code RUN_AGAIN}), until {@link LoopDriver#nextDeadline()}
+ * ({@code AT_DEADLINE}) or until {@link #wake()} ({@code IDLE}). Before waiting, publish that you
+ * are about to wait and then check {@link LoopDriver#hasPendingWork()} once more, so a wake-up
+ * racing the decision is never lost.
+ */
+public interface Carrier {
+
+  /** Starts running turns. Called once, by the thread that made the loop. */
+  void start();
+
+  /**
+   * Work arrived from another thread (a task, a completion, a changed timer): make sure a turn runs
+   * soon. Called often and from any thread: must be cheap, never block, and coalesce.
+   */
+  void wake();
+
+  /**
+   * The executor behind one offload pool. The default gives {@code io} and {@code cpu} pools fixed
+   * platform threads, daemon as the loop's configuration says.
+   */
+  default ExecutorService offloadExecutor(PoolSpec spec, LoopDriver driver) {
+    return OffloadExecutors.platform(spec, driver);
+  }
+
+  /**
+   * Called by {@code Loop.run} on the caller's thread after {@link #start()}: returns when the loop
+   * has terminated. A carrier that runs turns on the caller's thread drives them here.
+   */
+  default void runToCompletion(LoopDriver driver) {
+    driver.awaitTerminationUninterruptibly();
+  }
+
+  /** Whether a blocking wait inside a callback may suspend it instead of blocking the loop. */
+  default boolean canSuspendCallbacks() {
+    return false;
+  }
+}

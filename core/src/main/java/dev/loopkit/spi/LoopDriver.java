@@ -1,0 +1,56 @@
+package dev.loopkit.spi;
+
+import dev.loopkit.LoopConfig;
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * The engine as a carrier sees it: one call runs turns; the answer says when to run again.
+ *
+ * <p>Only one thread may be inside {@link #runTurns} at a time; the carrier guarantees it, and a
+ * happens-before edge between two calls from different threads (a queue hand-off, an atomic state).
+ * The other methods may be called from any thread.
+ */
+public interface LoopDriver {
+
+  /** When the loop next needs to run. */
+  enum Next {
+    /** Now: immediates, ready tasks or close callbacks are waiting. */
+    RUN_AGAIN,
+    /** At {@link #nextDeadline()}, unless woken before. */
+    AT_DEADLINE,
+    /** Not until {@link Carrier#wake()}. */
+    IDLE,
+    /** Never: the loop has terminated; the carrier lets its threads go. */
+    TERMINATED
+  }
+
+  /**
+   * Runs at most {@code maxTurns} turns, stopping early when there is nothing to run now. Never
+   * blocks (except inside user callbacks).
+   */
+  Next runTurns(int maxTurns);
+
+  /** The deadline, in {@link #clock()} time, that {@link Next#AT_DEADLINE} referred to. */
+  long nextDeadline();
+
+  /** Whether work is waiting that the last answer did not account for (checked before parking). */
+  boolean hasPendingWork();
+
+  /** The loop's clock. */
+  LoopClock clock();
+
+  /** The loop's configuration. */
+  LoopConfig config();
+
+  /** The loop's name. */
+  String name();
+
+  /** A factory for threads of the given role ({@code loop}, a pool name), named after the loop. */
+  ThreadFactory threadFactory(String role);
+
+  /** Whether the loop has run its last turn (its threads may still be finishing). */
+  boolean isTerminatedForCarrier();
+
+  /** Waits until the loop has terminated, ignoring interrupts (restoring the flag after). */
+  void awaitTerminationUninterruptibly();
+}
