@@ -157,6 +157,16 @@ public interface Loop extends ScheduledExecutorService, AutoCloseable {
    */
   DelayMonitor monitorDelay(Duration resolution);
 
+  /**
+   * Netty's graceful shutdown: the loop keeps accepting work during {@code quietPeriod}; once a
+   * whole quiet period passes with no task arriving it shuts down ({@link #shutdown()}); if it has
+   * not terminated by {@code timeout} from now, {@link #shutdownNow()}. Returns {@link
+   * #terminationFuture()}.
+   *
+   * @throws IllegalArgumentException unless {@code 0 <= quietPeriod <= timeout}
+   */
+  CompletableFuture<Void> shutdownGracefully(Duration quietPeriod, Duration timeout);
+
   /** Completes when this loop has terminated; fails with the error that stopped it, if any. */
   CompletableFuture<Void> terminationFuture();
 

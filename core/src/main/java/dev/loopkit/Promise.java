@@ -61,6 +61,7 @@ public final class Promise<T> implements CompletionStage<T> {
   private final EventLoop loop;
   private volatile Object result;
   private volatile CompletableFuture<T> mirror;
+  private volatile java.util.function.Consumer<Boolean> canceller;
 
   // Confined to the loop.
   private Object reactions; // null, one Reaction, or an ArrayList<Reaction>
@@ -848,6 +849,93 @@ public final class Promise<T> implements CompletionStage<T> {
     }
   }
 
+  // ---- cancellation and interop ---------------------------------------------------------------
+
+  /**
+   * Cancels this promise: rejects it with a {@link CancellationException} if it is still pending,
+   * and stops the work behind it (an offload is interrupted when {@code mayInterruptIfRunning}).
+   * Returns false if it had already settled.
+   */
+  public boolean cancel(boolean mayInterruptIfRunning) {
+    if (!rejectWith(new CancellationException("the promise was cancelled"))) {
+      return false;
+    }
+    java.util.function.Consumer<Boolean> c = canceller;
+    if (c != null) {
+      c.accept(mayInterruptIfRunning);
+    }
+    return true;
+  }
+
+  /** Whether this promise was cancelled (rejected with a {@link CancellationException}). */
+  public boolean isCancelled() {
+    return result instanceof Failure f && f.reason instanceof CancellationException;
+  }
+
+  /**
+   * A promise of {@code loop} that settles as {@code future} completes; cancelling the promise
+   * cancels the future.
+   */
+  public static <T> Promise<T> from(
+      Loop loop, com.google.common.util.concurrent.ListenableFuture<? extends T> future) {
+    requireNonNull(future, "future");
+    Promise<T> p = new Promise<>(EventLoop.of(requireNonNull(loop, "loop")));
+    p.canceller = mayInterrupt -> future.cancel(mayInterrupt);
+    future.addListener(
+        () -> {
+          try {
+            p.resolveWith(com.google.common.util.concurrent.Futures.getDone(future));
+          } catch (CancellationException e) {
+            p.rejectWith(e);
+          } catch (ExecutionException e) {
+            p.rejectWith(unwrap(e));
+          } catch (Throwable t) {
+            p.rejectWith(t);
+          }
+        },
+        com.google.common.util.concurrent.MoreExecutors.directExecutor());
+    return p;
+  }
+
+  /** A promise of {@code loop} that settles as {@code stage} completes (adopting it). */
+  public static <T> Promise<T> from(Loop loop, CompletionStage<? extends T> stage) {
+    requireNonNull(stage, "stage");
+    Promise<T> p = new Promise<>(EventLoop.of(requireNonNull(loop, "loop")));
+    if (stage instanceof java.util.concurrent.Future<?> f) {
+      p.canceller = f::cancel;
+    }
+    p.resolveWith(stage);
+    return p;
+  }
+
+  /**
+   * A Guava {@link com.google.common.util.concurrent.ListenableFuture} completed as this promise
+   * settles, on the settling thread; cancelling it cancels this promise.
+   */
+  public com.google.common.util.concurrent.ListenableFuture<T> toListenableFuture() {
+    com.google.common.util.concurrent.SettableFuture<T> f =
+        com.google.common.util.concurrent.SettableFuture.create();
+    blocking()
+        .whenComplete(
+            (v, e) -> {
+              if (e == null) {
+                f.set(v);
+              } else if (e instanceof CancellationException) {
+                f.cancel(false);
+              } else {
+                f.setException(unwrap(e));
+              }
+            });
+    f.addListener(
+        () -> {
+          if (f.isCancelled()) {
+            cancel(false);
+          }
+        },
+        com.google.common.util.concurrent.MoreExecutors.directExecutor());
+    return f;
+  }
+
   // ---- state -----------------------------------------------------------------------------------
 
   /** The loop whose microtasks run this promise's reactions. */
@@ -905,17 +993,22 @@ public final class Promise<T> implements CompletionStage<T> {
    * Waits for this promise and returns its value.
    *
    * @throws ExecutionException with the reason as its cause if it was rejected
-   * @throws IllegalStateException if called on the owning loop's thread (use {@link #then})
+   * @throws IllegalStateException if called on the owning loop's thread while pending (use {@link
+   *     #then})
    */
   public T get() throws InterruptedException, ExecutionException {
-    loop.checkNotOnLoop("Promise.get()");
+    if (result == null) {
+      loop.checkNotOnLoop("Promise.get()");
+    }
     return blocking().get();
   }
 
   /** As {@link #get()}, waiting at most {@code timeout}. */
   public T get(long timeout, TimeUnit unit)
       throws InterruptedException, ExecutionException, TimeoutException {
-    loop.checkNotOnLoop("Promise.get(timeout)");
+    if (result == null) {
+      loop.checkNotOnLoop("Promise.get(timeout)");
+    }
     return blocking().get(timeout, unit);
   }
 
@@ -926,7 +1019,9 @@ public final class Promise<T> implements CompletionStage<T> {
    * @throws IllegalStateException if called on the owning loop's thread (use {@link #then})
    */
   public T join() {
-    loop.checkNotOnLoop("Promise.join()");
+    if (result == null) {
+      loop.checkNotOnLoop("Promise.join()");
+    }
     return blocking().join();
   }
 
@@ -1191,6 +1286,15 @@ public final class Promise<T> implements CompletionStage<T> {
     /** Rejects the promise; false if already settled. */
     public boolean reject(Throwable reason) {
       return promise.rejectWith(reason);
+    }
+
+    /**
+     * Sets what stops the work behind the promise when it is cancelled; it receives {@code
+     * mayInterruptIfRunning}. Runs on the cancelling thread.
+     */
+    public Resolvers<T> onCancel(java.util.function.Consumer<Boolean> canceller) {
+      promise.canceller = requireNonNull(canceller, "canceller");
+      return this;
     }
   }
 

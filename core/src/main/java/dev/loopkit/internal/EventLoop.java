@@ -35,6 +35,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
@@ -94,6 +95,7 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   private static final ThreadLocal<EventLoop> CURRENT = new ThreadLocal<>();
   private static final AtomicInteger LOOP_SEQ = new AtomicInteger();
   private static final long MAX_DELAY_MILLIS = Integer.MAX_VALUE;
+  private static final long MAX_SCHEDULE_NANOS = Long.MAX_VALUE >> 2; // ~36 years: no overflow
 
   private static final int RUNNING = 0;
   private static final int SHUTDOWN = 1;
@@ -122,6 +124,7 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   private final AtomicLong ids = new AtomicLong(1);
   private final Set<OffloadPool.Task<?>> offloads = ConcurrentHashMap.newKeySet();
   private final Set<KeepAliveHandle> keepAlives = ConcurrentHashMap.newKeySet();
+  private final Set<ScheduledTask<?>> scheduled = ConcurrentHashMap.newKeySet();
   private final CompletableFuture<Void> termination = new CompletableFuture<>();
   private final CountDownLatch terminated = new CountDownLatch(1);
   private volatile Throwable failure;
@@ -136,6 +139,7 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   private ArrayList<Runnable> closing = new ArrayList<>();
   private ArrayList<Promise<?>> rejections;
   private long nextDeadline;
+  private long polled; // items the poll phase took, for shutdownGracefully's quiet period
 
   private EventLoop(LoopConfig config, Mode mode) {
     this.config = config;
@@ -281,6 +285,7 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
       return; // cancelled meanwhile
     }
     long start = t.periodNanos != 0 ? clock.nanoTime() : 0;
+    long previousDeadline = t.deadline;
     try {
       t.fire();
     } catch (Throwable e) {
@@ -288,16 +293,12 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     }
     boolean refresh = t.refreshRequested;
     t.refreshRequested = false;
-    if (t.periodNanos != 0 || refresh) {
-      long base = refresh ? clock.nanoTime() : start;
-      long delay = refresh ? t.delayNanos : t.periodNanos;
-      if (state == RUNNING && t.casState(TimerTask.RUNNING, TimerTask.SCHEDULED)) {
-        arm(t, base + delay);
-      } else {
-        t.casState(TimerTask.RUNNING, TimerTask.CANCELLED);
-      }
-    } else {
+    if (t.periodNanos == 0 && !refresh) {
       t.casState(TimerTask.RUNNING, TimerTask.DONE);
+    } else if ((state == RUNNING || t.internal) && t.casState(TimerTask.RUNNING, TimerTask.SCHEDULED)) {
+      arm(t, refresh ? clock.nanoTime() + t.delayNanos : t.nextDeadline(start, previousDeadline));
+    } else if (t.casState(TimerTask.RUNNING, TimerTask.CANCELLED)) {
+      t.cancelledByLoop();
     }
     checkpoint();
   }
@@ -316,6 +317,7 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
       if (item == null) {
         return;
       }
+      polled++;
       if (queued != null && !(item instanceof InternalTask)) {
         queued.decrementAndGet();
       }
@@ -446,13 +448,14 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     List<TimerTask> drop = new ArrayList<>();
     timers.forEach(
         t -> {
-          if (t.periodNanos != 0 || !t.ref) {
+          if (!t.internal && (t.periodNanos != 0 || !t.ref)) {
             drop.add(t);
           }
         });
     for (TimerTask t : drop) {
       if (t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED)) {
         timers.remove(t);
+        t.cancelledByLoop();
       }
     }
   }
@@ -464,7 +467,17 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     }
     boolean stopped = state >= STOP;
     state = TERMINATED;
-    timers.clear(t -> t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED));
+    timers.clear(
+        t -> {
+          if (t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED)) {
+            t.cancelledByLoop();
+          }
+        });
+    for (ScheduledTask<?> t : scheduled) {
+      if (t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED)) {
+        t.cancelledByLoop(); // made off the loop, never arrived
+      }
+    }
     for (ImmediateTask im; (im = immediates.poll()) != null; ) {
       im.cancel();
     }
@@ -814,6 +827,7 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   private <T> Promise<T> offload(OffloadPool pool, Callable<T> callable) {
     Promise.Resolvers<T> r = Promise.withResolvers(this);
     OffloadPool.Task<T> task = new OffloadPool.Task<>(this, ids.getAndIncrement(), callable, r);
+    r.onCancel(mayInterrupt -> offloadCancelled(task, mayInterrupt));
     offloads.add(task); // pending before the state check: see the class notes
     if (state != RUNNING) {
       offloads.remove(task);
@@ -845,9 +859,17 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     }
   }
 
+  /** The offload's promise was cancelled: it no longer holds the loop open. */
+  private void offloadCancelled(OffloadPool.Task<?> task, boolean mayInterrupt) {
+    task.cancel(mayInterrupt);
+    if (offloads.remove(task) && !inEventLoop()) {
+      carrier.wake();
+    }
+  }
+
   private void abandon(OffloadPool.Task<?> task) {
     if (offloads.remove(task)) {
-      task.interrupt();
+      task.cancel(true);
       task.resolvers.reject(
           failure != null
               ? new LoopTerminatedException("the loop " + name + " stopped on an error", failure)
@@ -886,7 +908,10 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
       if (queued != null) {
         queued.decrementAndGet();
       }
-      throw rejected(call);
+      if (withdraw(item)) {
+        throw rejected(call);
+      }
+      return; // shutdownNow took it first: it is in shutdownNow's list
     }
     if (!onLoop) {
       carrier.wake();
@@ -942,6 +967,20 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     return true;
   }
 
+  /**
+   * After taking back a refused item: whether this caller owns its outcome (true), or
+   * shutdownNow already returned it (a scheduled task it found in the registry).
+   */
+  private boolean withdraw(Object item) {
+    if (item instanceof ScheduledTask<?> t) {
+      if (!t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED)) {
+        return false;
+      }
+      scheduled.remove(t);
+    }
+    return true;
+  }
+
   private void checkAccepting(String call) {
     if (state != RUNNING) {
       throw rejected(call);
@@ -991,7 +1030,9 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
       if (queued != null && !(item instanceof InternalTask)) {
         queued.decrementAndGet();
       }
-      if (item instanceof TimerTask t) {
+      if (item instanceof ScheduledTask<?>) {
+        continue; // returned from the registry below
+      } else if (item instanceof TimerTask t) {
         t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED);
       } else if (item instanceof ImmediateTask im) {
         im.cancel();
@@ -1000,6 +1041,13 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
           f.cancel(false);
         }
         never.add(r);
+      }
+    }
+    for (ScheduledTask<?> t : scheduled) {
+      if (t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED)) {
+        t.result.cancel(false);
+        scheduled.remove(t);
+        never.add(t);
       }
     }
     for (OffloadPool.Task<?> task : offloads) {
@@ -1115,25 +1163,156 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
 
   @Override
   public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
-    throw new UnsupportedOperationException("schedule: not yet implemented (issue #3)");
+    requireNonNull(command, "command");
+    return schedule0(Executors.callable(command), delay, unit, 0, ScheduledTask.Repeat.ONCE, "schedule");
   }
 
   @Override
   public <V> ScheduledFuture<V> schedule(Callable<V> callable, long delay, TimeUnit unit) {
-    throw new UnsupportedOperationException("schedule: not yet implemented (issue #3)");
+    requireNonNull(callable, "callable");
+    return schedule0(callable, delay, unit, 0, ScheduledTask.Repeat.ONCE, "schedule");
   }
 
   @Override
   public ScheduledFuture<?> scheduleAtFixedRate(
       Runnable command, long initialDelay, long period, TimeUnit unit) {
-    throw new UnsupportedOperationException("scheduleAtFixedRate: not yet implemented (issue #3)");
+    requireNonNull(command, "command");
+    requireNonNull(unit, "unit");
+    if (period <= 0) {
+      throw new IllegalArgumentException(
+          "scheduleAtFixedRate: period " + period + " " + unit + " is not positive");
+    }
+    return schedule0(
+        Executors.callable(command),
+        initialDelay,
+        unit,
+        clampDelay(unit.toNanos(period)),
+        ScheduledTask.Repeat.FIXED_RATE,
+        "scheduleAtFixedRate");
   }
 
   @Override
   public ScheduledFuture<?> scheduleWithFixedDelay(
       Runnable command, long initialDelay, long delay, TimeUnit unit) {
-    throw new UnsupportedOperationException(
-        "scheduleWithFixedDelay: not yet implemented (issue #3)");
+    requireNonNull(command, "command");
+    requireNonNull(unit, "unit");
+    if (delay <= 0) {
+      throw new IllegalArgumentException(
+          "scheduleWithFixedDelay: delay " + delay + " " + unit + " is not positive");
+    }
+    return schedule0(
+        Executors.callable(command),
+        initialDelay,
+        unit,
+        clampDelay(unit.toNanos(delay)),
+        ScheduledTask.Repeat.FIXED_DELAY,
+        "scheduleWithFixedDelay");
+  }
+
+  /** Delays at or below zero are due at the next timers pass; huge ones are capped (no overflow). */
+  private static long clampDelay(long nanos) {
+    return Math.min(Math.max(0, nanos), MAX_SCHEDULE_NANOS);
+  }
+
+  private <V> ScheduledTask<V> schedule0(
+      Callable<V> callable,
+      long delay,
+      TimeUnit unit,
+      long periodNanos,
+      ScheduledTask.Repeat repeat,
+      String call) {
+    requireNonNull(unit, "unit");
+    long deadline = clock.nanoTime() + clampDelay(unit.toNanos(delay));
+    ScheduledTask<V> t =
+        new ScheduledTask<>(this, ids.getAndIncrement(), callable, periodNanos, repeat, deadline);
+    scheduled.add(t);
+    if (inEventLoop()) {
+      if (state != RUNNING) {
+        if (withdraw(t)) {
+          throw rejected(call);
+        }
+        return t;
+      }
+      timers.add(t);
+    } else {
+      submitItem(t, call);
+    }
+    return t;
+  }
+
+  /** A scheduled task finished for good (ran once, threw, or was cancelled). */
+  void scheduledDone(ScheduledTask<?> t) {
+    scheduled.remove(t);
+  }
+
+  @Override
+  protected <T> java.util.concurrent.RunnableFuture<T> newTaskFor(Callable<T> callable) {
+    return new LoopFutureTask<>(this, callable);
+  }
+
+  @Override
+  protected <T> java.util.concurrent.RunnableFuture<T> newTaskFor(Runnable runnable, T value) {
+    return new LoopFutureTask<>(this, Executors.callable(runnable, value));
+  }
+
+  @Override
+  public CompletableFuture<Void> shutdownGracefully(Duration quietPeriod, Duration timeout) {
+    requireNonNull(quietPeriod, "quietPeriod");
+    requireNonNull(timeout, "timeout");
+    if (quietPeriod.isNegative() || timeout.compareTo(quietPeriod) < 0) {
+      throw new IllegalArgumentException(
+          "shutdownGracefully: need 0 <= quietPeriod <= timeout; got quietPeriod "
+              + quietPeriod
+              + ", timeout "
+              + timeout);
+    }
+    Runnable begin = () -> new GracefulShutdown(quietPeriod.toNanos(), timeout.toNanos()).start();
+    if (inEventLoop()) {
+      begin.run();
+    } else if (!executeInternal(begin)) {
+      shutdownNow();
+    }
+    return terminationFuture();
+  }
+
+  /**
+   * Netty's graceful shutdown: keep accepting while tasks keep arriving; shut down after a quiet
+   * period with no task; past the timeout, shutdownNow. Checks on an internal, unref'd timer.
+   */
+  private final class GracefulShutdown {
+    private final long quiet;
+    private final long start = clock.nanoTime();
+    private final long end;
+    private long quietSince = start;
+    private long seen = polled;
+
+    GracefulShutdown(long quiet, long timeout) {
+      this.quiet = quiet;
+      this.end = start + timeout;
+    }
+
+    void start() {
+      long step = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(quiet, TimeUnit.MILLISECONDS.toNanos(100)));
+      TimerTask t =
+          new TimerTask(EventLoop.this, ids.getAndIncrement(), this::check, step, step, clock.nanoTime() + step);
+      t.internal = true;
+      t.ref = false;
+      timers.add(t);
+      check();
+    }
+
+    private void check() {
+      long now = clock.nanoTime();
+      if (polled != seen) {
+        seen = polled;
+        quietSince = now;
+      }
+      if (now - end >= 0) {
+        shutdownNow();
+      } else if (now - quietSince >= quiet) {
+        shutdown();
+      }
+    }
   }
 
   // ==== introspection

@@ -53,15 +53,30 @@ final class OffloadPool {
   /**
    * One offloaded call: runs on a worker, then hands its outcome to the loop.
    *
-   * <p>The runner thread is published so that {@code shutdownNow} can interrupt it.
+   * <p>state moves NEW -> RUNNING (the worker) or NEW -> CANCELLED (cancel, shutdownNow): a task
+   * either runs or is cancelled before it ran, never both. The runner thread is published so that
+   * a cancel can interrupt it.
    */
   static final class Task<T> implements Runnable {
+    private static final int NEW = 0;
+    private static final int RUNNING = 1;
+    private static final int CANCELLED = 2;
+    private static final java.lang.invoke.VarHandle STATE;
+
+    static {
+      try {
+        STATE = java.lang.invoke.MethodHandles.lookup().findVarHandle(Task.class, "state", int.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
     final EventLoop loop;
     final long id;
     final Callable<T> callable;
     final Promise.Resolvers<T> resolvers;
-    volatile Thread runner;
-    volatile boolean abandoned;
+    private volatile Thread runner;
+    private volatile int state;
 
     Task(EventLoop loop, long id, Callable<T> callable, Promise.Resolvers<T> resolvers) {
       this.loop = loop;
@@ -72,10 +87,11 @@ final class OffloadPool {
 
     @Override
     public void run() {
-      if (abandoned) {
-        return;
-      }
       runner = Thread.currentThread();
+      if (!STATE.compareAndSet(this, NEW, RUNNING)) {
+        runner = null;
+        return; // cancelled before it ran
+      }
       T value = null;
       Throwable failure = null;
       try {
@@ -92,13 +108,21 @@ final class OffloadPool {
       }
     }
 
-    /** Interrupts the worker running this task, if any. */
-    void interrupt() {
-      abandoned = true;
-      Thread t = runner;
-      if (t != null) {
-        t.interrupt();
+    /**
+     * Stops this task: if it has not started it never will (true); if it is running, interrupts
+     * its worker when {@code interrupt} (false).
+     */
+    boolean cancel(boolean interrupt) {
+      if (STATE.compareAndSet(this, NEW, CANCELLED)) {
+        return true;
       }
+      if (interrupt) {
+        Thread t = runner;
+        if (t != null && state == RUNNING) {
+          t.interrupt();
+        }
+      }
+      return false;
     }
   }
 }

@@ -42,6 +42,7 @@ class TimerTask extends HandleBase implements Timer, EventLoop.Arrival {
   long seq;
   int heapIndex = -1;
   boolean refreshRequested;
+  boolean internal; // the loop's own (e.g. graceful shutdown's clock): survives shutdown()
 
   TimerTask(
       EventLoop loop,
@@ -138,4 +139,12 @@ class TimerTask extends HandleBase implements Timer, EventLoop.Arrival {
   void fire() {
     callback.run();
   }
+
+  /** When a repeating timer that started at {@code start} is next due: Node re-arms from start. */
+  long nextDeadline(long start, long previousDeadline) {
+    return start + periodNanos;
+  }
+
+  /** The loop cancelled this timer (shutdown, termination); a future-bearing subclass says so. */
+  void cancelledByLoop() {}
 }
