@@ -9,5 +9,7 @@ module dev.loopkit.adapters {
 
   provides dev.loopkit.spi.CarrierProvider with
       dev.loopkit.adapters.SingleThreadCarrier.Provider,
+      dev.loopkit.adapters.ForkJoinCarrier.Provider,
+      dev.loopkit.adapters.VirtualCarrier.Provider,
       dev.loopkit.adapters.ManualCarrier.Provider;
 }

@@ -144,6 +144,28 @@ public final class LoopConfig {
         "auto | log | stop",
         "A promise rejected with no handler by the end of the checkpoint: log it, or stop the"
             + " loop. auto: stop in program mode (as Node 15+), log in server mode.");
+    define(
+        "loopkit.forkjoin.pool",
+        "own",
+        "own | shared",
+        "fork-join carrier: each loop gets its own ForkJoinPool, or all loops with the same"
+            + " parallelism share one (it ends when its last loop terminates).");
+    define(
+        "loopkit.forkjoin.parallelism",
+        "the number of cores",
+        "1 to 32767",
+        "fork-join carrier: the pool's parallelism.");
+    define(
+        "loopkit.forkjoin.turnsPerTask",
+        "64",
+        "1 to 2147483647",
+        "fork-join carrier: the most turns one pool task runs before it yields the worker.");
+    define(
+        "loopkit.forkjoin.compensate",
+        "true",
+        "true | false",
+        "fork-join carrier: run io offloads inside ForkJoinPool.managedBlock, so the pool adds"
+            + " a worker while one blocks (false: block the worker; for comparisons only).");
   }
 
   private final Map<String, String> values; // resolved, every known non-pool key present
@@ -284,6 +306,10 @@ public final class LoopConfig {
     daemonThreads();
     uncaughtPolicy();
     unhandledRejectionPolicy();
+    forkJoinSharedPool();
+    forkJoinParallelism();
+    forkJoinTurnsPerTask();
+    forkJoinCompensates();
     String def = defaultPool();
     if (pool(def).isEmpty()) {
       throw bad(
@@ -396,6 +422,29 @@ public final class LoopConfig {
   /** {@code loopkit.errors.unhandledRejection}: {@code auto}, {@code log} or {@code stop}. */
   public String unhandledRejectionPolicy() {
     return choice("loopkit.errors.unhandledRejection", "auto", "log", "stop");
+  }
+
+  /** Whether {@code loopkit.forkjoin.pool} is {@code shared}. */
+  public boolean forkJoinSharedPool() {
+    return choice("loopkit.forkjoin.pool", "own", "shared").equals("shared");
+  }
+
+  /** {@code loopkit.forkjoin.parallelism}. */
+  public int forkJoinParallelism() {
+    String key = "loopkit.forkjoin.parallelism";
+    String v = values.get(key);
+    return v.equals(KEYS.get(key).defaultValue()) ? CORES : parseInt(key, v, 1, Short.MAX_VALUE);
+  }
+
+  /** {@code loopkit.forkjoin.turnsPerTask}. */
+  public int forkJoinTurnsPerTask() {
+    String key = "loopkit.forkjoin.turnsPerTask";
+    return parseInt(key, values.get(key), 1, Integer.MAX_VALUE);
+  }
+
+  /** {@code loopkit.forkjoin.compensate}. */
+  public boolean forkJoinCompensates() {
+    return bool("loopkit.forkjoin.compensate");
   }
 
   /** The clock given to the builder, if any (otherwise the carrier's default). */

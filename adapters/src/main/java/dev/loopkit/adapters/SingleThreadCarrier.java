@@ -2,91 +2,16 @@ package dev.loopkit.adapters;
 
 import dev.loopkit.spi.Carrier;
 import dev.loopkit.spi.CarrierProvider;
-import dev.loopkit.spi.LoopClock;
 import dev.loopkit.spi.LoopDriver;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.util.concurrent.locks.LockSupport;
 
 /**
- * The classic Node model: one dedicated platform thread runs every turn and parks in between.
- *
- * <pre>{@code
- * Implementation notes
- *
- * parkState is RUNNING while the thread works and PARKED while it waits. Before parking the thread
- * publishes PARKED, then asks the driver once more for pending work (a Dekker pair with a
- * producer's enqueue-then-wake), so a wake-up racing the decision is never lost. wake() unparks
- * only when it wins PARKED -> RUNNING, so a burst of producers unparks at most once.
- * On a virtual clock the thread never sleeps on real time: it parks until the clock advances.
- * }</pre>
+ * The classic Node model: one dedicated platform thread runs every turn and parks in between;
+ * offload pools are fixed platform threads (the {@code io} pool has 4, as libuv).
  */
-public final class SingleThreadCarrier implements Carrier, Runnable {
-  private static final int RUNNING = 0;
-  private static final int PARKED = 1;
-  private static final VarHandle PARK_STATE;
-
-  static {
-    try {
-      PARK_STATE =
-          MethodHandles.lookup().findVarHandle(SingleThreadCarrier.class, "parkState", int.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
-
-  private final LoopDriver driver;
-  private final Thread thread;
-
-  @SuppressWarnings("unused") // through PARK_STATE
-  private volatile int parkState;
+public final class SingleThreadCarrier extends ThreadCarrier {
 
   SingleThreadCarrier(LoopDriver driver) {
-    this.driver = driver;
-    this.thread = driver.threadFactory("loop").newThread(this);
-  }
-
-  @Override
-  public void start() {
-    thread.start();
-  }
-
-  @Override
-  public void wake() {
-    if ((int) PARK_STATE.getVolatile(this) == PARKED
-        && PARK_STATE.compareAndSet(this, PARKED, RUNNING)) {
-      LockSupport.unpark(thread);
-    }
-  }
-
-  @Override
-  public void run() {
-    LoopClock clock = driver.clock();
-    for (; ; ) {
-      LoopDriver.Next next = driver.runTurns(Integer.MAX_VALUE);
-      switch (next) {
-        case RUN_AGAIN -> {}
-        case TERMINATED -> {
-          return;
-        }
-        case AT_DEADLINE, IDLE -> {
-          PARK_STATE.setVolatile(this, PARKED);
-          if (driver.hasPendingWork()) {
-            PARK_STATE.setVolatile(this, RUNNING);
-            continue;
-          }
-          if (next == LoopDriver.Next.AT_DEADLINE && !clock.isVirtual()) {
-            long wait = driver.nextDeadline() - clock.nanoTime();
-            if (wait > 0) {
-              LockSupport.parkNanos(this, wait);
-            }
-          } else {
-            LockSupport.park(this);
-          }
-          PARK_STATE.setVolatile(this, RUNNING);
-        }
-      }
-    }
+    super(driver, driver.threadFactory("loop"));
   }
 
   /** Finds {@code single-thread}. */

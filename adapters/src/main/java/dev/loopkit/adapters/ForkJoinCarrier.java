@@ -1,0 +1,305 @@
+package dev.loopkit.adapters;
+
+import dev.loopkit.LoopConfig;
+import dev.loopkit.spi.Carrier;
+import dev.loopkit.spi.CarrierProvider;
+import dev.loopkit.spi.LoopDriver;
+import dev.loopkit.spi.OffloadExecutors;
+import dev.loopkit.spi.PoolSpec;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.AbstractExecutorService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Turns run as tasks on a {@link ForkJoinPool}: while work remains a task runs up to {@code
+ * loopkit.forkjoin.turnsPerTask} turns and then resubmits itself; an idle loop holds no worker. Many
+ * loops can share few threads.
+ *
+ * <pre>{@code
+ * Implementation notes
+ *
+ * state: IDLE (no task queued or running), SCHEDULED (a task is queued), RUNNING (a worker is in
+ * runTurns), RUNNING_WOKEN (woken while running: run again). wake() moves IDLE -> SCHEDULED and
+ * submits one task, or RUNNING -> RUNNING_WOKEN; so at most one task per loop exists and turns of
+ * one loop never overlap. The pool's submission and the CAS on state order one task's turns
+ * before the next's (happens-before), whichever worker runs them. A loop waiting for a timer
+ * holds no worker: a one-thread timer service of the pool wakes it at the deadline.
+ * io offloads run on the same pool inside ForkJoinPool.managedBlock, so a blocking call makes the
+ * pool add a worker instead of starving the loops.
+ * }</pre>
+ */
+public final class ForkJoinCarrier implements Carrier, Runnable {
+  private static final int IDLE = 0;
+  private static final int SCHEDULED = 1;
+  private static final int RUNNING = 2;
+  private static final int RUNNING_WOKEN = 3;
+  private static final int DONE = 4;
+
+  private final LoopDriver driver;
+  private final SharedPool pool;
+  private final int turnsPerTask;
+  private final AtomicInteger state = new AtomicInteger(IDLE);
+  private ScheduledFuture<?> timer; // guarded by the task's exclusivity
+
+  ForkJoinCarrier(LoopDriver driver) {
+    this.driver = driver;
+    LoopConfig config = driver.config();
+    this.turnsPerTask = config.forkJoinTurnsPerTask();
+    this.pool = SharedPool.acquire(config, driver);
+  }
+
+  @Override
+  public void start() {
+    wake();
+  }
+
+  @Override
+  public void wake() {
+    for (; ; ) {
+      int s = state.get();
+      if (s == IDLE) {
+        if (state.compareAndSet(IDLE, SCHEDULED)) {
+          pool.fj.execute(this);
+          return;
+        }
+      } else if (s == RUNNING) {
+        if (state.compareAndSet(RUNNING, RUNNING_WOKEN)) {
+          return;
+        }
+      } else {
+        return; // SCHEDULED, RUNNING_WOKEN or DONE: a turn will see the work
+      }
+    }
+  }
+
+  @Override
+  public void run() {
+    state.set(RUNNING);
+    LoopDriver.Next next = driver.runTurns(turnsPerTask);
+    switch (next) {
+      case TERMINATED -> {
+        state.set(DONE);
+        cancelTimer();
+        pool.release();
+      }
+      case RUN_AGAIN -> {
+        state.set(SCHEDULED);
+        pool.fj.execute(this);
+      }
+      case AT_DEADLINE, IDLE -> {
+        if (next == LoopDriver.Next.AT_DEADLINE && !driver.clock().isVirtual()) {
+          armTimer(driver.nextDeadline() - driver.clock().nanoTime());
+        }
+        if (state.compareAndSet(RUNNING, IDLE)) {
+          if (driver.hasPendingWork()) {
+            wake(); // work that arrived before IDLE was published, without a wake-up of its own
+          }
+        } else {
+          state.set(SCHEDULED); // woken while running
+          pool.fj.execute(this);
+        }
+      }
+    }
+  }
+
+  private void armTimer(long delayNanos) {
+    cancelTimer();
+    timer = pool.timers.schedule(this::wake, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+  }
+
+  private void cancelTimer() {
+    ScheduledFuture<?> t = timer;
+    if (t != null) {
+      t.cancel(false);
+      timer = null;
+    }
+  }
+
+  @Override
+  public ExecutorService offloadExecutor(PoolSpec spec, LoopDriver driver) {
+    if (spec.kind() == PoolSpec.Kind.CPU) {
+      return OffloadExecutors.platform(spec, driver);
+    }
+    return new ManagedBlockingExecutor(pool.fj, driver.config().forkJoinCompensates(), spec);
+  }
+
+  /** Runs each task on the pool, inside {@link ForkJoinPool#managedBlock} when compensating. */
+  private static final class ManagedBlockingExecutor extends AbstractExecutorService {
+    private final ForkJoinPool fj;
+    private final boolean compensate;
+    private final PoolSpec spec;
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile boolean shutdown;
+
+    ManagedBlockingExecutor(ForkJoinPool fj, boolean compensate, PoolSpec spec) {
+      this.fj = fj;
+      this.compensate = compensate;
+      this.spec = spec;
+    }
+
+    @Override
+    public void execute(Runnable task) {
+      if (shutdown) {
+        throw new RejectedExecutionException("offload pool " + spec.name() + " is shut down");
+      }
+      if (pending.incrementAndGet() > spec.queueCapacity()) {
+        pending.decrementAndGet();
+        throw new RejectedExecutionException(
+            "offload pool " + spec.name() + " is full (queueCapacity=" + spec.queueCapacity() + ")");
+      }
+      fj.execute(
+          () -> {
+            try {
+              if (compensate) {
+                ForkJoinPool.managedBlock(
+                    new ForkJoinPool.ManagedBlocker() {
+                      boolean done;
+
+                      @Override
+                      public boolean block() {
+                        task.run();
+                        done = true;
+                        return true;
+                      }
+
+                      @Override
+                      public boolean isReleasable() {
+                        return done;
+                      }
+                    });
+              } else {
+                task.run();
+              }
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            } finally {
+              pending.decrementAndGet();
+            }
+          });
+    }
+
+    @Override
+    public void shutdown() {
+      shutdown = true;
+    }
+
+    @Override
+    public List<Runnable> shutdownNow() {
+      shutdown = true;
+      return List.of();
+    }
+
+    @Override
+    public boolean isShutdown() {
+      return shutdown;
+    }
+
+    @Override
+    public boolean isTerminated() {
+      return shutdown && pending.get() == 0;
+    }
+
+    @Override
+    public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+      long deadline = System.nanoTime() + unit.toNanos(timeout);
+      while (!isTerminated()) {
+        if (System.nanoTime() - deadline > 0) {
+          return false;
+        }
+        Thread.sleep(1);
+      }
+      return true;
+    }
+  }
+
+  /**
+   * A ForkJoinPool and its timer thread, owned by one loop ({@code own}) or shared by every loop
+   * of the same parallelism ({@code shared}); shut down when its last loop terminates.
+   */
+  static final class SharedPool {
+    private static final Map<Integer, SharedPool> SHARED = new HashMap<>(); // guarded by class
+
+    final ForkJoinPool fj;
+    final ScheduledThreadPoolExecutor timers;
+    private final Integer sharedKey;
+    private int users; // guarded by SharedPool.class
+
+    private SharedPool(int parallelism, LoopDriver driver, Integer sharedKey) {
+      String prefix = sharedKey == null ? driver.name() + "-fj" : "loopkit-shared-fj" + parallelism;
+      boolean daemon = driver.config().daemonThreads();
+      AtomicInteger n = new AtomicInteger();
+      this.fj =
+          new ForkJoinPool(
+              parallelism,
+              p -> {
+                ForkJoinWorkerThread t =
+                    ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(p);
+                t.setName(prefix + "-" + n.incrementAndGet());
+                t.setDaemon(daemon);
+                return t;
+              },
+              null,
+              true);
+      this.timers =
+          new ScheduledThreadPoolExecutor(
+              1,
+              r -> {
+                Thread t = new Thread(r, prefix + "-timer");
+                t.setDaemon(daemon);
+                return t;
+              });
+      this.timers.setRemoveOnCancelPolicy(true);
+      this.sharedKey = sharedKey;
+    }
+
+    static SharedPool acquire(LoopConfig config, LoopDriver driver) {
+      int parallelism = config.forkJoinParallelism();
+      if (!config.forkJoinSharedPool()) {
+        SharedPool own = new SharedPool(parallelism, driver, null);
+        own.users = 1;
+        return own;
+      }
+      synchronized (SharedPool.class) {
+        SharedPool p = SHARED.computeIfAbsent(parallelism, k -> new SharedPool(k, driver, k));
+        p.users++;
+        return p;
+      }
+    }
+
+    void release() {
+      boolean last;
+      synchronized (SharedPool.class) {
+        last = --users == 0;
+        if (last && sharedKey != null) {
+          SHARED.remove(sharedKey);
+        }
+      }
+      if (last) {
+        timers.shutdownNow();
+        fj.shutdown();
+      }
+    }
+  }
+
+  /** Finds {@code fork-join}. */
+  public static final class Provider implements CarrierProvider {
+    @Override
+    public String name() {
+      return "fork-join";
+    }
+
+    @Override
+    public Carrier create(LoopDriver driver) {
+      return new ForkJoinCarrier(driver);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package dev.loopkit.adapters;
+
+import dev.loopkit.spi.Carrier;
+import dev.loopkit.spi.LoopClock;
+import dev.loopkit.spi.LoopDriver;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A loop on a thread of its own, which runs every turn and parks in between: the base of the
+ * {@code single-thread} (platform thread) and {@code virtual} (virtual thread) carriers.
+ *
+ * <pre>{@code
+ * Implementation notes
+ *
+ * parkState is RUNNING while the thread works and PARKED while it waits. Before parking the thread
+ * publishes PARKED, then asks the driver once more for pending work (a Dekker pair with a
+ * producer's enqueue-then-wake), so a wake-up racing the decision is never lost. wake() unparks
+ * only when it wins PARKED -> RUNNING, so a burst of producers unparks at most once.
+ * On a virtual clock the thread never sleeps on real time: it parks until the clock advances.
+ * }</pre>
+ */
+abstract class ThreadCarrier implements Carrier, Runnable {
+  private static final int RUNNING = 0;
+  private static final int PARKED = 1;
+  private static final VarHandle PARK_STATE;
+
+  static {
+    try {
+      PARK_STATE =
+          MethodHandles.lookup().findVarHandle(ThreadCarrier.class, "parkState", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  final LoopDriver driver;
+  private final Thread thread;
+
+  @SuppressWarnings("unused") // through PARK_STATE
+  private volatile int parkState;
+
+  ThreadCarrier(LoopDriver driver, ThreadFactory factory) {
+    this.driver = driver;
+    this.thread = factory.newThread(this);
+  }
+
+  @Override
+  public void start() {
+    thread.start();
+  }
+
+  @Override
+  public void wake() {
+    if ((int) PARK_STATE.getVolatile(this) == PARKED
+        && PARK_STATE.compareAndSet(this, PARKED, RUNNING)) {
+      LockSupport.unpark(thread);
+    }
+  }
+
+  @Override
+  public final void run() {
+    LoopClock clock = driver.clock();
+    for (; ; ) {
+      LoopDriver.Next next = driver.runTurns(Integer.MAX_VALUE);
+      switch (next) {
+        case RUN_AGAIN -> {}
+        case TERMINATED -> {
+          return;
+        }
+        case AT_DEADLINE, IDLE -> {
+          PARK_STATE.setVolatile(this, PARKED);
+          if (driver.hasPendingWork()) {
+            PARK_STATE.setVolatile(this, RUNNING);
+            continue;
+          }
+          if (next == LoopDriver.Next.AT_DEADLINE && !clock.isVirtual()) {
+            long wait = driver.nextDeadline() - clock.nanoTime();
+            if (wait > 0) {
+              LockSupport.parkNanos(this, wait);
+            }
+          } else {
+            LockSupport.park(this);
+          }
+          PARK_STATE.setVolatile(this, RUNNING);
+        }
+      }
+    }
+  }
+}
