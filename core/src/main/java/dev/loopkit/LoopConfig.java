@@ -505,7 +505,11 @@ public final class LoopConfig {
     if (v == null || v.equals(UNBOUNDED)) {
       return Integer.MAX_VALUE;
     }
-    return parseInt(key, v, 1, Integer.MAX_VALUE);
+    try {
+      return parseInt(key, v, 1, Integer.MAX_VALUE);
+    } catch (IllegalArgumentException e) {
+      throw bad(key, v, UNBOUNDED + " or a whole number from 1 to " + Integer.MAX_VALUE);
+    }
   }
 
   private int parseInt(String key, String v, int min, int max) {

@@ -1027,11 +1027,24 @@ public final class Promise<T> implements CompletionStage<T> {
 
   /**
    * A {@link CompletableFuture} completed as this promise settles, on the thread that settles it
-   * (independent of the loop's turns).
+   * (independent of the loop's turns). A cancelled promise gives a cancelled future ({@code copy()}
+   * would wrap the cancellation in a CompletionException and not report it).
    */
   @Override
   public CompletableFuture<T> toCompletableFuture() {
-    return blocking().copy();
+    CompletableFuture<T> out = new CompletableFuture<>();
+    blocking()
+        .whenComplete(
+            (v, e) -> {
+              if (e == null) {
+                out.complete(v);
+              } else if (e instanceof CancellationException) {
+                out.cancel(false);
+              } else {
+                out.completeExceptionally(e);
+              }
+            });
+    return out;
   }
 
   @SuppressWarnings("unchecked")
@@ -1269,6 +1282,8 @@ public final class Promise<T> implements CompletionStage<T> {
   /** A pending promise with the functions that settle it; both may be called from any thread. */
   public static final class Resolvers<T> {
     private final Promise<T> promise;
+    private final java.util.concurrent.atomic.AtomicBoolean resolved =
+        new java.util.concurrent.atomic.AtomicBoolean();
 
     Resolvers(Promise<T> promise) {
       this.promise = promise;
@@ -1278,14 +1293,18 @@ public final class Promise<T> implements CompletionStage<T> {
       return promise;
     }
 
-    /** Resolves the promise (adopting {@code value} if it is a stage); false if already settled. */
+    /**
+     * Resolves the promise (adopting {@code value} if it is a stage); false if already resolved:
+     * settled, or locked in to follow a stage (JavaScript's resolving functions work once).
+     */
     public boolean resolve(T value) {
-      return promise.resolveWith(value);
+      return resolved.compareAndSet(false, true) && promise.resolveWith(value);
     }
 
-    /** Rejects the promise; false if already settled. */
+    /** Rejects the promise; false if already resolved (see {@link #resolve}). */
     public boolean reject(Throwable reason) {
-      return promise.rejectWith(reason);
+      requireNonNull(reason, "reason");
+      return resolved.compareAndSet(false, true) && promise.rejectWith(reason);
     }
 
     /**

@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Turns run as tasks on a {@link ForkJoinPool}: while work remains a task runs up to {@code
- * loopkit.forkjoin.turnsPerTask} turns and then resubmits itself; an idle loop holds no worker. Many
- * loops can share few threads.
+ * loopkit.forkjoin.turnsPerTask} turns and then resubmits itself; an idle loop holds no worker.
+ * Many loops can share few threads.
  *
  * <pre>{@code
  * Implementation notes
@@ -154,37 +154,49 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
       if (pending.incrementAndGet() > spec.queueCapacity()) {
         pending.decrementAndGet();
         throw new RejectedExecutionException(
-            "offload pool " + spec.name() + " is full (queueCapacity=" + spec.queueCapacity() + ")");
+            "offload pool "
+                + spec.name()
+                + " is full (queueCapacity="
+                + spec.queueCapacity()
+                + ")");
       }
-      fj.execute(
-          () -> {
-            try {
-              if (compensate) {
-                ForkJoinPool.managedBlock(
-                    new ForkJoinPool.ManagedBlocker() {
-                      boolean done;
+      try {
+        fj.execute(wrap(task));
+      } catch (RuntimeException e) {
+        pending.decrementAndGet(); // the pool was shut down meanwhile: this task never counts
+        throw e;
+      }
+    }
 
-                      @Override
-                      public boolean block() {
-                        task.run();
-                        done = true;
-                        return true;
-                      }
+    private Runnable wrap(Runnable task) {
+      return () -> {
+        try {
+          if (compensate) {
+            ForkJoinPool.managedBlock(
+                new ForkJoinPool.ManagedBlocker() {
+                  boolean done;
 
-                      @Override
-                      public boolean isReleasable() {
-                        return done;
-                      }
-                    });
-              } else {
-                task.run();
-              }
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            } finally {
-              pending.decrementAndGet();
-            }
-          });
+                  @Override
+                  public boolean block() {
+                    task.run();
+                    done = true;
+                    return true;
+                  }
+
+                  @Override
+                  public boolean isReleasable() {
+                    return done;
+                  }
+                });
+          } else {
+            task.run();
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } finally {
+          pending.decrementAndGet();
+        }
+      };
     }
 
     @Override
@@ -222,8 +234,8 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
   }
 
   /**
-   * A ForkJoinPool and its timer thread, owned by one loop ({@code own}) or shared by every loop
-   * of the same parallelism ({@code shared}); shut down when its last loop terminates.
+   * A ForkJoinPool and its timer thread, owned by one loop ({@code own}) or shared by every loop of
+   * the same parallelism ({@code shared}); shut down when its last loop terminates.
    */
   static final class SharedPool {
     private static final Map<Integer, SharedPool> SHARED = new HashMap<>(); // guarded by class

@@ -63,8 +63,9 @@ public final class ManualCarrier implements Carrier, ManualControl {
     try {
       while (!driver.isTerminatedForCarrier()) {
         woken = false;
-        if (!step() && !woken) {
-          LockSupport.park(this); // idle: only another thread can give it work now
+        if (!step() && !woken && !driver.isTerminatedForCarrier()) {
+          // idle, not terminated (step() is false then too): only another thread can give it work
+          LockSupport.park(this);
         }
       }
     } finally {
@@ -116,8 +117,11 @@ public final class ManualCarrier implements Carrier, ManualControl {
     for (; ; ) {
       LoopDriver.Next next = driver.runTurns(1);
       turns[0]++;
+      boolean timerDue =
+          next == LoopDriver.Next.AT_DEADLINE
+              && driver.nextDeadline() - driver.clock().nanoTime() <= 0;
       if (next == LoopDriver.Next.TERMINATED
-          || (next != LoopDriver.Next.RUN_AGAIN && !driver.hasPendingWork())) {
+          || (next != LoopDriver.Next.RUN_AGAIN && !timerDue && !driver.hasPendingWork())) {
         return next;
       }
       if (turns[0] >= MAX_TURNS) {

@@ -9,8 +9,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A loop on a thread of its own, which runs every turn and parks in between: the base of the
- * {@code single-thread} (platform thread) and {@code virtual} (virtual thread) carriers.
+ * A loop on a thread of its own, which runs every turn and parks in between: the base of the {@code
+ * single-thread} (platform thread) and {@code virtual} (virtual thread) carriers.
  *
  * <pre>{@code
  * Implementation notes

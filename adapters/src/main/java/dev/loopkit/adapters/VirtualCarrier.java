@@ -28,7 +28,8 @@ public final class VirtualCarrier extends ThreadCarrier {
     if (spec.kind() == PoolSpec.Kind.CPU) {
       return OffloadExecutors.platform(spec, driver);
     }
-    ThreadFactory virtual = Thread.ofVirtual().name(driver.name() + "-" + spec.name() + "-", 1).factory();
+    ThreadFactory virtual =
+        Thread.ofVirtual().name(driver.name() + "-" + spec.name() + "-", 1).factory();
     boolean bounded = driver.config().get("loopkit.pool." + spec.name() + ".size").isPresent();
     if (!bounded) {
       return Executors.newThreadPerTaskExecutor(virtual);

@@ -88,8 +88,12 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     void arrive(EventLoop loop);
   }
 
-  /** A loop-side action handed in from another thread: not a user task, not in the ledger. */
-  private record InternalTask(Runnable action) {}
+  /**
+   * A loop-side action handed in from another thread: not a user task, not in the ledger. {@code
+   * inBatch}: whether it takes a place in the poll phase's batch (a completion or a settlement
+   * does; bookkeeping such as a cancel's clean-up does not).
+   */
+  private record InternalTask(Runnable action, boolean inBatch) {}
 
   private static final System.Logger LOG = System.getLogger("dev.loopkit");
   private static final ThreadLocal<EventLoop> CURRENT = new ThreadLocal<>();
@@ -295,7 +299,8 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     t.refreshRequested = false;
     if (t.periodNanos == 0 && !refresh) {
       t.casState(TimerTask.RUNNING, TimerTask.DONE);
-    } else if ((state == RUNNING || t.internal) && t.casState(TimerTask.RUNNING, TimerTask.SCHEDULED)) {
+    } else if ((state == RUNNING || t.internal)
+        && t.casState(TimerTask.RUNNING, TimerTask.SCHEDULED)) {
       arm(t, refresh ? clock.nanoTime() + t.delayNanos : t.nextDeadline(start, previousDeadline));
     } else if (t.casState(TimerTask.RUNNING, TimerTask.CANCELLED)) {
       t.cancelledByLoop();
@@ -324,6 +329,9 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
       if (item instanceof Arrival a) {
         a.arrive(this);
       } else if (item instanceof InternalTask it) {
+        if (!it.inBatch()) {
+          budget++; // bookkeeping: the tasks present when the phase began keep their places
+        }
         runCallback(it.action());
       } else {
         runCallback((Runnable) item);
@@ -473,9 +481,13 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
             t.cancelledByLoop();
           }
         });
-    for (ScheduledTask<?> t : scheduled) {
-      if (t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED)) {
-        t.cancelledByLoop(); // made off the loop, never arrived
+    if (stopped) {
+      // Made off the loop, never arrived. After shutdown() their producers take them back and
+      // throw RejectedExecutionException (submitItem), so they are left to them.
+      for (ScheduledTask<?> t : scheduled) {
+        if (t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED)) {
+          t.cancelledByLoop();
+        }
       }
     }
     for (ImmediateTask im; (im = immediates.poll()) != null; ) {
@@ -645,7 +657,7 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     if (inEventLoop()) {
       uncount(im);
     } else {
-      executeInternal(() -> uncount(im));
+      executeInternal(() -> uncount(im), false);
     }
   }
 
@@ -741,7 +753,7 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     if (inEventLoop()) {
       timers.remove(t);
     } else {
-      executeInternal(() -> timers.remove(t));
+      executeInternal(() -> timers.remove(t), false);
     }
   }
 
@@ -830,16 +842,26 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     r.onCancel(mayInterrupt -> offloadCancelled(task, mayInterrupt));
     offloads.add(task); // pending before the state check: see the class notes
     if (state != RUNNING) {
-      offloads.remove(task);
+      withdrawOffload(task);
       throw rejected("offload");
     }
     try {
       pool.execute(task);
     } catch (RuntimeException e) {
-      offloads.remove(task);
+      withdrawOffload(task);
       throw e;
     }
     return r.promise();
+  }
+
+  /**
+   * Takes back a refused offload. The loop may have seen it pending and gone idle on that: wake it
+   * so that a shut-down loop re-checks whether it may terminate.
+   */
+  private void withdrawOffload(OffloadPool.Task<?> task) {
+    if (offloads.remove(task) && !inEventLoop()) {
+      carrier.wake();
+    }
   }
 
   /** A worker finished {@code task}: hand its outcome to the loop (past any queue capacity). */
@@ -897,11 +919,21 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
    */
   private void submitItem(Object item, String call) {
     if (state != RUNNING) {
-      throw rejected(call);
+      if (withdraw(item)) {
+        throw rejected(call); // a scheduled task leaves the registry, or shutdownNow returns it
+      }
+      return; // shutdownNow took it from the registry first: it is in shutdownNow's list
     }
     boolean onLoop = inEventLoop();
     if (queued != null) {
-      reserveCapacity(onLoop, call);
+      try {
+        reserveCapacity(onLoop, call);
+      } catch (RejectedExecutionException e) {
+        if (withdraw(item)) {
+          throw e;
+        }
+        return;
+      }
     }
     TaskQueue.Node node = tasks.offer(item);
     if (state != RUNNING && TaskQueue.reclaim(node)) {
@@ -924,9 +956,12 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     }
     if (config.queueBlocks() && !onLoop) {
       long deadline =
-          System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.queueBlockTimeoutMillis());
+          LoopClock.system().nanoTime()
+              + TimeUnit.MILLISECONDS.toNanos(config.queueBlockTimeoutMillis());
       long pause = 1_000;
-      while (queued.get() > queueCapacity && state == RUNNING && System.nanoTime() - deadline < 0) {
+      while (queued.get() > queueCapacity
+          && state == RUNNING
+          && LoopClock.system().nanoTime() - deadline < 0) {
         java.util.concurrent.locks.LockSupport.parkNanos(this, pause);
         pause = Math.min(pause * 2, 1_000_000);
       }
@@ -954,10 +989,18 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
    * stopped (the action will not run).
    */
   public boolean executeInternal(Runnable action) {
+    return executeInternal(action, true);
+  }
+
+  /**
+   * As {@link #executeInternal(Runnable)}; {@code inBatch} false for loop bookkeeping that runs no
+   * user code (a cancel's clean-up), which takes no place in the poll phase's batch.
+   */
+  private boolean executeInternal(Runnable action, boolean inBatch) {
     if (state >= STOP) {
       return false;
     }
-    TaskQueue.Node node = tasks.offer(new InternalTask(action));
+    TaskQueue.Node node = tasks.offer(new InternalTask(action, inBatch));
     if (state >= STOP && TaskQueue.reclaim(node)) {
       return false;
     }
@@ -968,8 +1011,8 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   }
 
   /**
-   * After taking back a refused item: whether this caller owns its outcome (true), or
-   * shutdownNow already returned it (a scheduled task it found in the registry).
+   * After taking back a refused item: whether this caller owns its outcome (true), or shutdownNow
+   * already returned it (a scheduled task it found in the registry).
    */
   private boolean withdraw(Object item) {
     if (item instanceof ScheduledTask<?> t) {
@@ -1051,6 +1094,9 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
       }
     }
     for (OffloadPool.Task<?> task : offloads) {
+      task.cancel(false); // first: no offload that has not started may start once a worker is free
+    }
+    for (OffloadPool.Task<?> task : offloads) {
       abandon(task);
     }
     if (!inEventLoop()) {
@@ -1066,18 +1112,20 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
 
   @Override
   public boolean isTerminated() {
-    return state == TERMINATED && terminated.getCount() == 0;
+    // The termination future completes first (then the latch): whoever sees it done, and whoever
+    // awaitTermination released, sees isTerminated() true.
+    return state == TERMINATED && termination.isDone();
   }
 
   @Override
   public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
     checkNotOnLoop("awaitTermination");
-    long deadline = System.nanoTime() + unit.toNanos(timeout);
+    long deadline = LoopClock.system().nanoTime() + unit.toNanos(timeout);
     if (!terminated.await(timeout, unit)) {
       return false;
     }
     for (OffloadPool pool : pools.values()) {
-      if (!pool.awaitTermination(Math.max(0, deadline - System.nanoTime()))) {
+      if (!pool.awaitTermination(Math.max(0, deadline - LoopClock.system().nanoTime()))) {
         return false;
       }
     }
@@ -1135,6 +1183,8 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   @Override
   public <T> List<Future<T>> invokeAll(Collection<? extends Callable<T>> tasks)
       throws InterruptedException {
+    checkTasks(tasks);
+    checkAccepting("invokeAll"); // refused at once, so it would not wait: REE before ISE
     checkNotOnLoop("invokeAll");
     return super.invokeAll(tasks);
   }
@@ -1143,6 +1193,8 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   public <T> List<Future<T>> invokeAll(
       Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
       throws InterruptedException {
+    checkTasks(tasks);
+    checkAccepting("invokeAll"); // refused at once, so it would not wait: REE before ISE
     checkNotOnLoop("invokeAll");
     return super.invokeAll(tasks, timeout, unit);
   }
@@ -1150,6 +1202,8 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   @Override
   public <T> T invokeAny(Collection<? extends Callable<T>> tasks)
       throws InterruptedException, ExecutionException {
+    checkTasks(tasks);
+    checkAccepting("invokeAny"); // refused at once, so it would not wait: REE before ISE
     checkNotOnLoop("invokeAny");
     return super.invokeAny(tasks);
   }
@@ -1157,14 +1211,26 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   @Override
   public <T> T invokeAny(Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
       throws InterruptedException, ExecutionException, TimeoutException {
+    checkTasks(tasks);
+    checkAccepting("invokeAny"); // refused at once, so it would not wait: REE before ISE
     checkNotOnLoop("invokeAny");
     return super.invokeAny(tasks, timeout, unit);
+  }
+
+  /** The JDK's contract: a null collection or element throws NPE before any task is submitted. */
+  private static void checkTasks(Collection<? extends Callable<?>> tasks) {
+    requireNonNull(tasks, "tasks");
+    int i = 0;
+    for (Callable<?> t : tasks) {
+      requireNonNull(t, "tasks[" + i++ + "]");
+    }
   }
 
   @Override
   public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
     requireNonNull(command, "command");
-    return schedule0(Executors.callable(command), delay, unit, 0, ScheduledTask.Repeat.ONCE, "schedule");
+    return schedule0(
+        Executors.callable(command), delay, unit, 0, ScheduledTask.Repeat.ONCE, "schedule");
   }
 
   @Override
@@ -1209,7 +1275,9 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
         "scheduleWithFixedDelay");
   }
 
-  /** Delays at or below zero are due at the next timers pass; huge ones are capped (no overflow). */
+  /**
+   * Delays at or below zero are due at the next timers pass; huge ones are capped (no overflow).
+   */
   private static long clampDelay(long nanos) {
     return Math.min(Math.max(0, nanos), MAX_SCHEDULE_NANOS);
   }
@@ -1292,9 +1360,18 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     }
 
     void start() {
-      long step = Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(quiet, TimeUnit.MILLISECONDS.toNanos(100)));
+      long step =
+          Math.max(
+              TimeUnit.MILLISECONDS.toNanos(1),
+              Math.min(quiet, TimeUnit.MILLISECONDS.toNanos(100)));
       TimerTask t =
-          new TimerTask(EventLoop.this, ids.getAndIncrement(), this::check, step, step, clock.nanoTime() + step);
+          new TimerTask(
+              EventLoop.this,
+              ids.getAndIncrement(),
+              this::check,
+              step,
+              step,
+              clock.nanoTime() + step);
       t.internal = true;
       t.ref = false;
       timers.add(t);

@@ -18,6 +18,18 @@ final class LoopFutureTask<V> extends FutureTask<V> {
     this.loop = loop;
   }
 
+  /**
+   * Runs the task; an interrupt from {@code cancel(true)} is meant for this task only, so it does
+   * not outlive it on the loop's thread (as {@code ThreadPoolExecutor} clears it between tasks).
+   */
+  @Override
+  public void run() {
+    super.run();
+    if (isCancelled() && loop.inEventLoop()) {
+      Thread.interrupted();
+    }
+  }
+
   @Override
   public V get() throws InterruptedException, ExecutionException {
     if (!isDone()) {

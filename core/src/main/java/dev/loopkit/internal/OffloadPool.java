@@ -54,8 +54,8 @@ final class OffloadPool {
    * One offloaded call: runs on a worker, then hands its outcome to the loop.
    *
    * <p>state moves NEW -> RUNNING (the worker) or NEW -> CANCELLED (cancel, shutdownNow): a task
-   * either runs or is cancelled before it ran, never both. The runner thread is published so that
-   * a cancel can interrupt it.
+   * either runs or is cancelled before it ran, never both. The runner thread is published so that a
+   * cancel can interrupt it.
    */
   static final class Task<T> implements Runnable {
     private static final int NEW = 0;
@@ -65,7 +65,8 @@ final class OffloadPool {
 
     static {
       try {
-        STATE = java.lang.invoke.MethodHandles.lookup().findVarHandle(Task.class, "state", int.class);
+        STATE =
+            java.lang.invoke.MethodHandles.lookup().findVarHandle(Task.class, "state", int.class);
       } catch (ReflectiveOperationException e) {
         throw new ExceptionInInitializerError(e);
       }
@@ -109,8 +110,8 @@ final class OffloadPool {
     }
 
     /**
-     * Stops this task: if it has not started it never will (true); if it is running, interrupts
-     * its worker when {@code interrupt} (false).
+     * Stops this task: if it has not started it never will (true); if it is running, interrupts its
+     * worker when {@code interrupt} (false).
      */
     boolean cancel(boolean interrupt) {
       if (STATE.compareAndSet(this, NEW, CANCELLED)) {

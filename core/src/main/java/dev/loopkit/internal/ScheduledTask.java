@@ -36,7 +36,12 @@ final class ScheduledTask<V> extends TimerTask implements RunnableScheduledFutur
   final CompletableFuture<V> result = new CompletableFuture<>();
 
   ScheduledTask(
-      EventLoop loop, long id, Callable<V> callable, long periodNanos, Repeat repeat, long deadline) {
+      EventLoop loop,
+      long id,
+      Callable<V> callable,
+      long periodNanos,
+      Repeat repeat,
+      long deadline) {
     super(loop, id, () -> {}, periodNanos, repeat == Repeat.ONCE ? 0 : periodNanos, deadline);
     this.callable = callable;
     this.repeat = repeat;
@@ -148,8 +153,8 @@ final class ScheduledTask<V> extends TimerTask implements RunnableScheduledFutur
   }
 
   /**
-   * Runs this task now on the calling thread if it has not started (for tasks handed back by
-   * {@code shutdownNow}, whose futures are cancelled: then it does nothing).
+   * Runs this task now on the calling thread if it has not started (for tasks handed back by {@code
+   * shutdownNow}, whose futures are cancelled: then it does nothing).
    */
   @Override
   public void run() {

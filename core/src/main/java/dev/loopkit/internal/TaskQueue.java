@@ -109,11 +109,22 @@ final class TaskQueue {
     return TAIL.getAcquire(this) != HEAD.getOpaque(this);
   }
 
-  /** Takes every item still in the queue (any thread; used by shutdownNow). */
+  /**
+   * Takes every item still in the queue (any thread; used by shutdownNow): every node swapped in
+   * before the call read the tail. A link not yet published is waited for (its producer is between
+   * its two steps), for a producer whose node lies beyond it may already have returned.
+   */
   List<Object> drainAll() {
     List<Object> out = new ArrayList<>();
-    Node n = (Node) HEAD.getOpaque(this);
-    while ((n = (Node) NEXT.getAcquire(n)) != null) {
+    Node n = (Node) HEAD.getAcquire(this); // before the tail: head never passes a later tail
+    Node end = (Node) TAIL.getVolatile(this);
+    while (n != end) {
+      Node next = (Node) NEXT.getAcquire(n);
+      if (next == null) {
+        Thread.onSpinWait();
+        continue;
+      }
+      n = next;
       Object item = ITEM.getAndSet(n, null);
       if (item != null) {
         out.add(item);

@@ -1,0 +1,417 @@
+package dev.loopkit.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.loopkit.Immediate;
+import dev.loopkit.Loop;
+import dev.loopkit.ManualControl;
+import dev.loopkit.Timer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Timer behaviour other than ordering (DESIGN §3.3): clamping to 1 ms, never early, cancel's
+ * answer, refresh, unref, and an interval that never catches up.
+ */
+class TimersTest {
+
+  private static final long MS = 1_000_000L;
+
+  /** Elapsed loop-clock time since {@code start}, in nanoseconds. */
+  private static long since(Loop loop, long start) {
+    return loop.clock().nanoTime() - start;
+  }
+
+  /** Holds the loop for {@code millis}: moves virtual time, or spins on a real clock. */
+  private static void holdLoop(LoopFixture f, Loop loop, long millis) {
+    if (f.has(Capability.VIRTUAL_TIME)) {
+      ManualControl.of(loop).advance(Duration.ofMillis(millis));
+    } else {
+      long end = System.nanoTime() + millis * MS;
+      while (System.nanoTime() - end < 0) {
+        Thread.onSpinWait();
+      }
+    }
+  }
+
+  // ---- clamping and never early ----------------------------------------------------------------
+
+  @CarrierTest(requires = Capability.VIRTUAL_TIME)
+  void zeroDelayFiresAfterExactlyOneMillisecond(LoopFixture f) {
+    Loop loop = f.newLoop();
+    ManualControl m = ManualControl.of(loop);
+    List<String> fired = new ArrayList<>();
+    loop.setTimeout(() -> fired.add("zero"), 0);
+    loop.setTimeout(() -> fired.add("negative"), -25);
+    loop.setTimeout(() -> fired.add("nanos"), Duration.ofNanos(1));
+    m.runUntilIdle();
+    assertEquals(List.of(), fired, "nothing may fire at +0");
+    m.advance(Duration.ofNanos(500_000));
+    m.runUntilIdle();
+    assertEquals(List.of(), fired, "nothing may fire at +0.5 ms");
+    m.advance(Duration.ofNanos(499_999));
+    m.runUntilIdle();
+    assertEquals(List.of(), fired, "nothing may fire at +0.999999 ms");
+    m.advance(Duration.ofNanos(1));
+    m.runUntilIdle();
+    assertEquals(List.of("zero", "negative", "nanos"), fired, "all fire at +1 ms, in order");
+  }
+
+  @CarrierTest(requires = Capability.VIRTUAL_TIME)
+  void subMillisecondDurationsNeverFireEarly(LoopFixture f) {
+    Loop loop = f.newLoop();
+    ManualControl m = ManualControl.of(loop);
+    AtomicBoolean fired = new AtomicBoolean();
+    loop.setTimeout(() -> fired.set(true), Duration.ofMillis(2).plusNanos(1));
+    m.advance(Duration.ofMillis(2));
+    m.runUntilIdle();
+    assertFalse(fired.get(), "a 2.000001 ms timer fired at 2 ms");
+    m.advance(Duration.ofMillis(1));
+    m.runUntilIdle();
+    assertTrue(fired.get(), "a 2.000001 ms timer had not fired at 3 ms");
+  }
+
+  @CarrierTest(requires = Capability.VIRTUAL_TIME)
+  void intervalBelowOneMillisecondRepeatsEveryMillisecond(LoopFixture f) {
+    Loop loop = f.newLoop();
+    ManualControl m = ManualControl.of(loop);
+    List<Long> at = new ArrayList<>();
+    Timer t = loop.setInterval(() -> at.add(loop.clock().nanoTime()), Duration.ofNanos(300_000));
+    m.advanceAndRun(Duration.ofMillis(3));
+    t.cancel();
+    m.runUntilIdle();
+    assertEquals(List.of(1 * MS, 2 * MS, 3 * MS), at);
+  }
+
+  @CarrierTest
+  void aTimerNeverFiresBeforeItsDelay(LoopFixture f) {
+    long[] delays = {0, 1, 2, 5, 10, 25, 50};
+    long[] loopElapsed = new long[delays.length];
+    long[] wallElapsed = new long[delays.length];
+    f.run(
+        () -> {
+          Loop loop = Loop.current();
+          for (int i = 0; i < delays.length; i++) {
+            int n = i;
+            long start = loop.clock().nanoTime();
+            long wall = System.nanoTime();
+            loop.setTimeout(
+                () -> {
+                  loopElapsed[n] = since(loop, start);
+                  wallElapsed[n] = System.nanoTime() - wall;
+                },
+                delays[i]);
+          }
+        });
+    for (int i = 0; i < delays.length; i++) {
+      long min = Math.max(1, delays[i]) * MS;
+      assertTrue(loopElapsed[i] >= min, "timer " + delays[i] + " ms fired after " + loopElapsed[i]);
+      if (f.has(Capability.OWN_THREADS)) {
+        assertTrue(
+            wallElapsed[i] >= min,
+            "timer " + delays[i] + " ms fired after " + wallElapsed[i] + " ns of real time");
+      }
+    }
+  }
+
+  @CarrierTest
+  void aTimerMadeFromAnotherThreadNeverFiresBeforeItsDelay(LoopFixture f) {
+    Loop loop = f.newLoop();
+    long start = loop.clock().nanoTime();
+    long wall = System.nanoTime();
+    AtomicReference<long[]> elapsed = new AtomicReference<>();
+    CountDownLatch done = new CountDownLatch(1);
+    loop.setTimeout(
+        () -> {
+          elapsed.set(new long[] {since(loop, start), System.nanoTime() - wall});
+          done.countDown();
+        },
+        Duration.ofMillis(30));
+    f.await(loop, done);
+    assertTrue(elapsed.get()[0] >= 30 * MS, "fired after " + elapsed.get()[0] + " ns");
+    if (f.has(Capability.OWN_THREADS)) {
+      assertTrue(elapsed.get()[1] >= 30 * MS, "fired after " + elapsed.get()[1] + " ns real");
+    }
+  }
+
+  // ---- cancel ----------------------------------------------------------------------------------
+
+  @CarrierTest
+  void cancelReturnsTrueBeforeFiringAndFalseAfter(LoopFixture f) {
+    List<String> log = new ArrayList<>();
+    List<Boolean> answers = new ArrayList<>();
+    f.run(
+        () -> {
+          Loop loop = Loop.current();
+          Timer cancelled = loop.setTimeout(() -> log.add("cancelled ran"), 10);
+          Timer fired = loop.setTimeout(() -> log.add("fired"), 5);
+          Immediate im = loop.setImmediate(() -> log.add("immediate"));
+          answers.add(cancelled.cancel()); // true
+          answers.add(cancelled.cancel()); // false: already cancelled
+          answers.add(cancelled.isActive()); // false
+          loop.setTimeout(
+              () -> {
+                answers.add(fired.cancel()); // false: it fired
+                answers.add(fired.isActive()); // false
+                answers.add(im.cancel()); // false: it ran
+              },
+              20);
+        });
+    assertEquals(List.of("immediate", "fired"), log);
+    assertEquals(List.of(true, false, false, false, false, false), answers);
+  }
+
+  @CarrierTest
+  void cancelledImmediateNeverRuns(LoopFixture f) {
+    List<Object> log = new ArrayList<>();
+    f.run(
+        () -> {
+          Loop loop = Loop.current();
+          Immediate im = loop.setImmediate(() -> log.add("ran"));
+          log.add(im.cancel());
+          log.add(im.cancel());
+        });
+    assertEquals(List.of(true, false), log);
+  }
+
+  @CarrierTest
+  void cancelOfARunningTimeoutFromItsOwnCallbackReturnsFalse(LoopFixture f) {
+    AtomicReference<Timer> self = new AtomicReference<>();
+    List<Boolean> answers = new ArrayList<>();
+    f.run(
+        () ->
+            self.set(
+                Loop.current()
+                    .setTimeout(
+                        () -> {
+                          answers.add(self.get().cancel());
+                          answers.add(self.get().isActive());
+                        },
+                        1)));
+    assertEquals(List.of(false, false), answers);
+  }
+
+  @CarrierTest
+  void intervalCancelledInsideItsCallbackStops(LoopFixture f) {
+    AtomicReference<Timer> self = new AtomicReference<>();
+    AtomicInteger runs = new AtomicInteger();
+    List<Boolean> answers = new ArrayList<>();
+    f.run(
+        () ->
+            self.set(
+                Loop.current()
+                    .setInterval(
+                        () -> {
+                          int n = runs.incrementAndGet();
+                          if (n == 3) {
+                            answers.add(self.get().cancel());
+                            answers.add(self.get().isActive());
+                            answers.add(self.get().cancel());
+                          }
+                          if (n > 10) {
+                            self.get().close(); // safety: let the program end so the test fails
+                          }
+                        },
+                        2)));
+    assertEquals(3, runs.get(), "the interval ran again after cancel()");
+    assertEquals(List.of(true, false, false), answers);
+  }
+
+  @CarrierTest
+  void timerCancelledFromAnotherThreadNeverRuns(LoopFixture f) {
+    Loop loop = f.newLoop();
+    AtomicBoolean ran = new AtomicBoolean();
+    Timer t = loop.setTimeout(() -> ran.set(true), 50);
+    assertTrue(t.cancel(), "cancel() before firing");
+    assertFalse(t.cancel());
+    CountDownLatch later = new CountDownLatch(1);
+    loop.setTimeout(later::countDown, 100);
+    f.await(loop, later);
+    assertFalse(ran.get(), "a cancelled timer ran");
+  }
+
+  @CarrierTest
+  void closeCancelsTheTimerAndRunsOnlyTheFirstCloseCallback(LoopFixture f) {
+    List<String> log = new ArrayList<>();
+    f.run(
+        () -> {
+          Loop loop = Loop.current();
+          Timer t = loop.setTimeout(() -> log.add("timer ran"), 5);
+          t.close(() -> log.add("closed 1 on loop " + loop.inEventLoop()));
+          t.close(() -> log.add("closed 2"));
+          log.add("active " + t.isActive());
+          log.add("cancel " + t.cancel());
+        });
+    assertEquals(List.of("active false", "cancel false", "closed 1 on loop true"), log);
+  }
+
+  // ---- refresh ---------------------------------------------------------------------------------
+
+  @CarrierTest(requires = Capability.VIRTUAL_TIME)
+  void refreshReArmsFromNowWithTheOriginalDelay(LoopFixture f) {
+    Loop loop = f.newLoop();
+    ManualControl m = ManualControl.of(loop);
+    List<Long> at = new ArrayList<>();
+    Timer t = loop.setTimeout(() -> at.add(loop.clock().nanoTime()), 10);
+    m.advanceAndRun(Duration.ofMillis(6));
+    assertTrue(t.refresh() == t, "refresh() returns the timer");
+    m.runUntilIdle();
+    m.advanceAndRun(Duration.ofMillis(9)); // now 15: the original deadline 10 has passed
+    assertEquals(List.of(), at, "a refreshed timer fired at its old deadline");
+    m.advanceAndRun(Duration.ofMillis(1)); // now 16 = 6 + 10
+    assertEquals(List.of(16 * MS), at);
+  }
+
+  @CarrierTest
+  void refreshPostponesTheTimer(LoopFixture f) {
+    long[] elapsed = {-1};
+    f.run(
+        () -> {
+          Loop loop = Loop.current();
+          long start = loop.clock().nanoTime();
+          Timer t = loop.setTimeout(() -> elapsed[0] = since(loop, start), 30);
+          loop.setTimeout(t::refresh, 20);
+        });
+    assertTrue(elapsed[0] >= 50 * MS, "refreshed at 20 ms, a 30 ms timer fired at " + elapsed[0]);
+  }
+
+  @CarrierTest
+  void refreshInsideItsOwnCallbackRunsItOnceMore(LoopFixture f) {
+    AtomicReference<Timer> self = new AtomicReference<>();
+    List<Long> at = new ArrayList<>();
+    f.run(
+        () -> {
+          Loop loop = Loop.current();
+          long start = loop.clock().nanoTime();
+          self.set(
+              loop.setTimeout(
+                  () -> {
+                    at.add(since(loop, start));
+                    if (at.size() == 1) {
+                      self.get().refresh();
+                    }
+                  },
+                  10));
+        });
+    assertEquals(2, at.size(), "runs: " + at);
+    assertTrue(at.get(1) - at.get(0) >= 10 * MS, "re-armed too early: " + at);
+  }
+
+  @CarrierTest
+  void refreshOfACancelledTimerHasNoEffect(LoopFixture f) {
+    AtomicBoolean ran = new AtomicBoolean();
+    f.run(
+        () -> {
+          Timer t = Loop.current().setTimeout(() -> ran.set(true), 5);
+          t.cancel();
+          t.refresh();
+        });
+    assertFalse(ran.get());
+  }
+
+  // ---- ref and unref ---------------------------------------------------------------------------
+
+  @CarrierTest
+  void refAndUnrefChangeHasRef(LoopFixture f) {
+    List<Boolean> refs = new ArrayList<>();
+    f.run(
+        () -> {
+          Timer t = Loop.current().setTimeout(() -> {}, 1);
+          refs.add(t.hasRef());
+          refs.add(t.unref().hasRef());
+          refs.add(t.ref().hasRef());
+        });
+    assertEquals(List.of(true, false, true), refs);
+  }
+
+  @CarrierTest
+  void unrefdTimerStillFiresInServerMode(LoopFixture f) {
+    Loop loop = f.newLoop();
+    CountDownLatch fired = new CountDownLatch(1);
+    AtomicReference<Timer> t = new AtomicReference<>();
+    f.onLoop(loop, () -> t.set(loop.setTimeout(fired::countDown, 5).unref()));
+    assertFalse(t.get().hasRef());
+    f.await(loop, fired);
+    CountDownLatch fromOutside = new CountDownLatch(1);
+    loop.setTimeout(fromOutside::countDown, 5).unref();
+    f.await(loop, fromOutside);
+  }
+
+  @CarrierTest
+  void unrefdIntervalKeepsRunningInServerMode(LoopFixture f) {
+    Loop loop = f.newLoop();
+    CountDownLatch three = new CountDownLatch(3);
+    Timer t = loop.setInterval(three::countDown, 2).unref();
+    f.await(loop, three);
+    assertTrue(t.cancel());
+  }
+
+  // ---- intervals -------------------------------------------------------------------------------
+
+  @CarrierTest
+  void intervalNeverCatchesUpAfterALongCallback(LoopFixture f) {
+    AtomicReference<Timer> self = new AtomicReference<>();
+    List<Long> starts = new ArrayList<>();
+    f.run(
+        () -> {
+          Loop loop = Loop.current();
+          long origin = loop.clock().nanoTime();
+          self.set(
+              loop.setInterval(
+                  () -> {
+                    starts.add(since(loop, origin));
+                    if (starts.size() == 1) {
+                      holdLoop(f, loop, 70); // the loop is blocked for 3.5 periods
+                    }
+                    if (starts.size() == 4) {
+                      self.get().cancel();
+                    }
+                  },
+                  20));
+        });
+    assertEquals(4, starts.size(), "runs: " + starts);
+    assertTrue(starts.get(1) - starts.get(0) >= 70 * MS, "runs: " + starts);
+    for (int i = 2; i < starts.size(); i++) {
+      assertTrue(
+          starts.get(i) - starts.get(i - 1) >= 20 * MS,
+          "run " + i + " came less than a period after the previous (caught up): " + starts);
+    }
+    if (f.has(Capability.VIRTUAL_TIME)) {
+      assertEquals(List.of(20 * MS, 90 * MS, 110 * MS, 130 * MS), starts);
+    }
+  }
+
+  @CarrierTest(requires = Capability.VIRTUAL_TIME)
+  void intervalReArmsAtTheStartOfItsCallbackPlusThePeriod(LoopFixture f) {
+    Loop loop = f.newLoop();
+    ManualControl m = ManualControl.of(loop);
+    List<Long> at = new ArrayList<>();
+    Timer t =
+        loop.setInterval(
+            () -> {
+              at.add(loop.clock().nanoTime());
+              m.advance(Duration.ofMillis(3)); // a callback that takes 3 ms
+            },
+            10);
+    m.advanceAndRun(Duration.ofMillis(35));
+    assertTrue(t.cancel());
+    assertEquals(List.of(10 * MS, 20 * MS, 30 * MS), at, "re-armed at the end, not the start");
+  }
+
+  @CarrierTest
+  void largestDelayIsAcceptedAndCancellable(LoopFixture f) throws Exception {
+    Loop loop = f.newLoop();
+    Timer t = loop.setTimeout(() -> {}, Integer.MAX_VALUE);
+    assertTrue(t.isActive());
+    assertTrue(t.cancel());
+    assertFalse(loop.awaitTermination(0, TimeUnit.MILLISECONDS));
+  }
+}

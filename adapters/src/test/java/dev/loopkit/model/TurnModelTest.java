@@ -1,0 +1,238 @@
+package dev.loopkit.model;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+
+import dev.loopkit.model.ReferenceLoop.Flaw;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.quicktheories.QuickTheory;
+import org.quicktheories.api.Subject1;
+import org.quicktheories.core.Gen;
+
+/**
+ * Stateful property: random programs of nested actions (execute, nextTick, queueMicrotask, promise
+ * then/resolve/reject, setImmediate, setTimeout, setInterval, cancel, offload; and, from outside,
+ * run a turn, advance virtual time, complete an offload) log the same callbacks, in the same turns,
+ * on the {@code manual} carrier as in {@link ReferenceLoop}, the model of DESIGN.md §3.1.
+ *
+ * <p>Runs {@code loopkit.model.examples} programs (default 1,000; {@code -Pmodel-long} runs
+ * 20,000); {@code -Dloopkit.model.seed=N} replays a seed. A failure shrinks to a minimal program,
+ * printed one action per line with its parent, followed by both logs side by side.
+ */
+class TurnModelTest {
+  private static final int EXAMPLES = Integer.getInteger("loopkit.model.examples", 1000);
+  private static final Long SEED = Long.getLong("loopkit.model.seed");
+
+  /** Most actions in one program. */
+  private static final int MAX_ACTIONS = 40;
+
+  /** Enough to reach a minimal program; each cycle costs about a millisecond. */
+  private static final int SHRINK_CYCLES = 2_000;
+
+  @Test
+  void engineRunsEveryProgramAsTheModelDoes() {
+    long start = System.nanoTime();
+    Coverage coverage = new Coverage();
+    theory(EXAMPLES, SEED).checkAssert(p -> coverage.add(p, assertSameLog(p, Flaw.NONE)));
+    System.out.printf(
+        "TurnModelTest: %,d programs matched the model in %,d ms; %s%n",
+        EXAMPLES, (System.nanoTime() - start) / 1_000_000, coverage);
+    coverage.check();
+  }
+
+  /**
+   * What the generated programs exercised, so that the property cannot pass vacuously: every kind
+   * of callback ran, cancel and settle calls returned both answers, offloads completed.
+   */
+  private static final class Coverage {
+    private final Map<Action.Kind, Integer> callbacks = new EnumMap<>(Action.Kind.class);
+    private final Map<String, Integer> outcomes = new TreeMap<>();
+    private int programs;
+    private int totalCallbacks;
+    private int overBudget;
+
+    void add(Program p, List<String> log) {
+      programs++;
+      int n = 0;
+      for (String line : log) {
+        if (line.startsWith("cb#")) {
+          callbacks.merge(p.get(Integer.parseInt(line.substring(3))).kind(), 1, Integer::sum);
+          n++;
+        } else if (line.startsWith("cancel #") || line.startsWith("p")) {
+          String outcome = line.substring(line.lastIndexOf(' ') + 1);
+          String call = line.startsWith("p") ? line.substring(2, line.indexOf(' ')) : "cancel";
+          outcomes.merge(call + " " + outcome, 1, Integer::sum);
+        } else if (line.startsWith("-- run offload")) {
+          outcomes.merge("run offload", 1, Integer::sum);
+        }
+      }
+      totalCallbacks += n;
+      if (n > ProgramRunner.CALLBACK_BUDGET) {
+        overBudget++;
+      }
+    }
+
+    void check() {
+      for (Action.Kind k : Action.Kind.values()) {
+        if (k.hasCallback()) {
+          assertTrue(callbacks.getOrDefault(k, 0) > 0, () -> "no " + k + " callback ran: " + this);
+        }
+      }
+      for (String o :
+          List.of(
+              "cancel true",
+              "cancel false",
+              ".resolve true",
+              ".resolve false",
+              ".reject true",
+              "run offload")) {
+        assertTrue(outcomes.getOrDefault(o, 0) > 0, () -> "never saw '" + o + "': " + this);
+      }
+      assertTrue(totalCallbacks >= 5 * programs, () -> "too few callbacks: " + this);
+    }
+
+    @Override
+    public String toString() {
+      return String.format(
+          "%,d callbacks (%s), %s, %d program(s) over the callback budget",
+          totalCallbacks, callbacks, outcomes, overBudget);
+    }
+  }
+
+  /** Negative control: each deliberately wrong model is caught, and shrunk to a few actions. */
+  @ParameterizedTest
+  @EnumSource(value = Flaw.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
+  void aWrongModelIsCaughtAndShrunk(Flaw flaw) {
+    long start = System.nanoTime();
+    AssertionError e =
+        assertThrows(
+            AssertionError.class,
+            () -> theory(EXAMPLES, 42L).checkAssert(p -> assertSameLog(p, flaw)),
+            () -> "no program told the engine from a model with flaw " + flaw);
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    String message = String.valueOf(e.getMessage());
+    assertTrue(message.contains("differs from the model"), message);
+    Matcher m = Pattern.compile("program of (\\d+) action").matcher(message);
+    assertTrue(m.find(), message);
+    int actions = Integer.parseInt(m.group(1));
+    assertTrue(actions <= 6, () -> "not shrunk to a few actions: " + message);
+    assertTrue(millis < 60_000, () -> "finding and shrinking took " + millis + " ms");
+    int trace = message.indexOf("\n\tat ");
+    System.out.printf(
+        "TurnModelTest: flaw %s found and shrunk to %d action(s) in %,d ms:%n%s%n",
+        flaw, actions, millis, trace < 0 ? message : message.substring(0, trace));
+  }
+
+  private static Subject1<Program> theory(int examples, Long seed) {
+    QuickTheory qt = qt().withExamples(examples).withShrinkCycles(SHRINK_CYCLES);
+    if (seed != null) {
+      qt = qt.withFixedSeed(seed);
+    }
+    return qt.forAll(programs()).describedAs(Program::toString);
+  }
+
+  /** Programs of 1..40 actions, from raw draws that shrink towards simpler programs. */
+  static Gen<Program> programs() {
+    Gen<Program.Raw> raw =
+        integers()
+            .between(0, Program.RAW_KINDS - 1)
+            .zip(
+                integers().between(0, Program.RAW_PARENTS - 1),
+                integers().between(0, Program.RAW_ARGS - 1),
+                Program.Raw::new);
+    return integers()
+        .between(0, Program.RAW_BATCHES - 1)
+        .zip(lists().of(raw).ofSizeBetween(1, MAX_ACTIONS), Program::of);
+  }
+
+  /** Runs {@code p} on the model and on the engine; throws if the logs differ, else returns it. */
+  static List<String> assertSameLog(Program p, Flaw flaw) {
+    ReferenceLoop model = new ReferenceLoop(p.maxBatch(), flaw);
+    ProgramRunner onModel = new ProgramRunner(p, model);
+    onModel.runTopLevel();
+    int rounds = 0;
+    while (!model.isIdle() && rounds < ProgramRunner.MAX_FLUSH_ROUNDS) {
+      onModel.flushRound();
+      rounds++;
+    }
+    onModel.flushRound(); // one more, in which nothing may run on the engine either
+    rounds++;
+
+    ProgramRunner onEngine;
+    List<String> engineLog;
+    try (EngineLoop engine = new EngineLoop(p.maxBatch())) {
+      onEngine = new ProgramRunner(p, engine);
+      try {
+        onEngine.runTopLevel();
+        for (int r = 0; r < rounds; r++) {
+          onEngine.flushRound();
+        }
+      } catch (RuntimeException e) {
+        throw new AssertionError(
+            "the engine threw; its log differs from the model's:\n"
+                + sideBySide(onEngine.log(), onModel.log())
+                + stackTrace(e));
+      } finally {
+        onEngine.stop();
+      }
+      engineLog = List.copyOf(onEngine.log());
+      if (!engine.uncaught().isEmpty()) {
+        throw new AssertionError(
+            "a callback threw on the engine:\n" + stackTrace(engine.uncaught().get(0)));
+      }
+    }
+    if (!engineLog.equals(onModel.log())) {
+      throw new AssertionError(
+          "the engine's log differs from the model's (DESIGN.md §3.1):\n"
+              + sideBySide(engineLog, onModel.log()));
+    }
+    return engineLog;
+  }
+
+  /** Both logs, one entry per line, up to the last entry that is a difference or not a step. */
+  private static String sideBySide(List<String> engine, List<String> model) {
+    StringBuilder sb = new StringBuilder(String.format("  %-4s %-28s %s%n", "", "engine", "model"));
+    int lines = Math.max(engine.size(), model.size());
+    int shown = 0;
+    for (int i = 0; i < lines; i++) {
+      String a = i < engine.size() ? engine.get(i) : "";
+      String b = i < model.size() ? model.get(i) : "";
+      if (!a.equals(b) || !a.startsWith("-- ")) {
+        shown = i + 2;
+      }
+    }
+    shown = Math.min(shown, lines);
+    boolean marked = false;
+    for (int i = 0; i < shown; i++) {
+      String a = i < engine.size() ? engine.get(i) : "";
+      String b = i < model.size() ? model.get(i) : "";
+      boolean first = !marked && !a.equals(b);
+      marked |= first;
+      sb.append(
+          String.format("  %-4d %-28s %-28s%s%n", i, a, b, first ? " <-- first difference" : ""));
+    }
+    if (shown < lines) {
+      sb.append(String.format("  ... %d more step(s) in both; nothing else ran%n", lines - shown));
+    }
+    return sb.toString();
+  }
+
+  private static String stackTrace(Throwable t) {
+    StringWriter w = new StringWriter();
+    t.printStackTrace(new PrintWriter(w));
+    return w.toString();
+  }
+}

@@ -1,0 +1,265 @@
+package dev.loopkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.loopkit.spi.PoolSpec;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/**
+ * Configuration parsing (DESIGN §3.7, §3.4): unknown keys and bad values fail fast with a message
+ * that names the key, where it came from and what is allowed; sources override in order.
+ */
+class LoopConfigTest {
+
+  private static LoopConfig.Builder isolated() {
+    return LoopConfig.builder().isolated();
+  }
+
+  /** Asserts {@code call} throws an IllegalArgumentException whose message has every fragment. */
+  private static IllegalArgumentException assertRefused(Executable call, String... fragments) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+    for (String fragment : fragments) {
+      assertTrue(
+          e.getMessage() != null && e.getMessage().contains(fragment),
+          () -> "message should contain '" + fragment + "': " + e.getMessage());
+    }
+    return e;
+  }
+
+  // ---- unknown keys ----------------------------------------------------------------------------
+
+  @Test
+  void unknownKeyFromTheBuilderIsRefusedNamingItAndTheKnownKeys() {
+    assertRefused(
+        () -> isolated().set("loopkit.bogus", "1").build(),
+        "loopkit.bogus",
+        "the builder",
+        "loopkit.carrier",
+        "loopkit.poll.maxBatch");
+  }
+
+  @Test
+  void unknownKeyFromSystemPropertiesIsRefused() {
+    assertRefused(
+        () -> isolated().systemProperties(Map.of("loopkit.bogus", "1")).build(),
+        "loopkit.bogus",
+        "a system property",
+        "loopkit.carrier");
+  }
+
+  @Test
+  void unknownVariableFromTheEnvironmentIsRefused() {
+    assertRefused(
+        () -> isolated().environment(Map.of("LOOPKIT_BOGUS", "1")).build(),
+        "LOOPKIT_BOGUS",
+        "environment",
+        "LOOPKIT_CARRIER");
+  }
+
+  @Test
+  void unknownPoolPropertyIsRefused() {
+    assertRefused(
+        () -> isolated().set("loopkit.pool.io.threads", "3").build(), "loopkit.pool.io.threads");
+  }
+
+  @Test
+  void keysOfOtherLibrariesAreIgnored() {
+    LoopConfig c =
+        isolated()
+            .systemProperties(Map.of("user.name", "x", "netty.bogus", "y"))
+            .environment(Map.of("PATH", "/bin", "LOOPKITX", "z"))
+            .build();
+    assertEquals("single-thread", c.carrier());
+  }
+
+  // ---- bad values ------------------------------------------------------------------------------
+
+  @Test
+  void nonNumericPoolSizeIsRefusedNamingTheKeyAndTheRange() {
+    assertRefused(
+        () -> isolated().set("loopkit.pool.io.size", "abc").build(),
+        "loopkit.pool.io.size",
+        "'abc'",
+        "whole number from 1 to 32767");
+  }
+
+  @Test
+  void poolSizeOutOfRangeIsRefused() {
+    assertRefused(
+        () -> isolated().set("loopkit.pool.cpu.size", "0").build(),
+        "loopkit.pool.cpu.size",
+        "1 to 32767");
+    assertRefused(
+        () -> isolated().set("loopkit.pool.io.size", "40000").build(),
+        "loopkit.pool.io.size",
+        "1 to 32767");
+  }
+
+  @Test
+  void nonNumericMaxBatchIsRefusedNamingTheKeyAndTheRange() {
+    assertRefused(
+        () -> isolated().set("loopkit.poll.maxBatch", "x").build(),
+        "loopkit.poll.maxBatch",
+        "'x'",
+        "the builder",
+        "1 to 2147483647");
+  }
+
+  @Test
+  void zeroMaxBatchIsRefused() {
+    assertRefused(
+        () -> isolated().set("loopkit.poll.maxBatch", "0").build(),
+        "loopkit.poll.maxBatch",
+        "1 to 2147483647");
+  }
+
+  @Test
+  void badValueFromTheEnvironmentNamesTheKeyAndTheSource() {
+    assertRefused(
+        () -> isolated().environment(Map.of("LOOPKIT_POLL_MAXBATCH", "lots")).build(),
+        "loopkit.poll.maxBatch",
+        "'lots'",
+        "the environment");
+  }
+
+  @Test
+  void badValueFromSystemPropertiesNamesTheKeyAndTheSource() {
+    assertRefused(
+        () -> isolated().systemProperties(Map.of("loopkit.queue.capacity", "-1")).build(),
+        "loopkit.queue.capacity",
+        "a system property",
+        "unbounded or");
+  }
+
+  @Test
+  void badChoicesListWhatIsAllowed() {
+    assertRefused(
+        () -> isolated().set("loopkit.queue.fullPolicy", "drop").build(),
+        "loopkit.queue.fullPolicy",
+        "reject | block");
+    assertRefused(
+        () -> isolated().set("loopkit.threads.daemon", "yes").build(),
+        "loopkit.threads.daemon",
+        "true | false");
+    assertRefused(
+        () -> isolated().set("loopkit.errors.uncaught", "ignore").build(),
+        "loopkit.errors.uncaught",
+        "auto | log | stop");
+    assertRefused(
+        () -> isolated().set("loopkit.errors.unhandledRejection", "ignore").build(),
+        "loopkit.errors.unhandledRejection",
+        "auto | log | stop");
+  }
+
+  @Test
+  void emptyNameIsRefused() {
+    assertRefused(() -> isolated().name("").build(), "loopkit.name", "non-empty");
+  }
+
+  @Test
+  void badPoolKindIsRefused() {
+    assertRefused(
+        () -> isolated().set("loopkit.pool.db.kind", "disk").build(),
+        "loopkit.pool.db.kind",
+        "io | cpu");
+  }
+
+  @Test
+  void poolWithoutKindIsRefusedSayingWhichKeyToSet() {
+    assertRefused(
+        () -> isolated().set("loopkit.pool.db.size", "2").build(), "'db'", "loopkit.pool.db.kind");
+  }
+
+  @Test
+  void defaultPoolMustBeConfiguredAndTheMessageListsThePools() {
+    assertRefused(
+        () -> isolated().set("loopkit.offload.defaultPool", "nope").build(),
+        "loopkit.offload.defaultPool",
+        "'nope'",
+        "cpu",
+        "io");
+  }
+
+  @Test
+  void nullKeyOrValueInTheBuilderIsRefusedNamingIt() {
+    NullPointerException key =
+        assertThrows(NullPointerException.class, () -> isolated().set(null, "1"));
+    assertTrue(key.getMessage().contains("key"), key.getMessage());
+    NullPointerException value =
+        assertThrows(
+            NullPointerException.class, () -> isolated().set("loopkit.name", (String) null));
+    assertTrue(value.getMessage().contains("value"), value.getMessage());
+    NullPointerException handler =
+        assertThrows(NullPointerException.class, () -> isolated().onUncaughtError(null));
+    assertTrue(handler.getMessage().contains("handler"), handler.getMessage());
+  }
+
+  // ---- values and precedence -------------------------------------------------------------------
+
+  @Test
+  void defaultsAreDocumentedValues() {
+    LoopConfig c = isolated().build();
+    assertEquals("single-thread", c.carrier());
+    assertEquals(1024, c.pollMaxBatch());
+    assertEquals(Integer.MAX_VALUE, c.queueCapacity());
+    assertEquals("io", c.defaultPool());
+    assertEquals(List.of("cpu", "io"), c.poolNames());
+    assertEquals(4, c.pool("io").orElseThrow().size());
+    assertEquals(PoolSpec.Kind.CPU, c.pool("cpu").orElseThrow().kind());
+    assertEquals(Runtime.getRuntime().availableProcessors(), c.pool("cpu").orElseThrow().size());
+    assertTrue(c.daemonThreads());
+    assertEquals(LoopConfig.Source.DEFAULT, c.sourceOf("loopkit.carrier").orElseThrow());
+  }
+
+  @Test
+  void laterSourcesOverrideEarlierOnes() {
+    LoopConfig c =
+        isolated()
+            .environment(
+                Map.of(
+                    "LOOPKIT_POLL_MAXBATCH", "10", "LOOPKIT_NAME", "env", "LOOPKIT_CARRIER", "e"))
+            .systemProperties(Map.of("loopkit.poll.maxBatch", "20", "loopkit.carrier", "s"))
+            .set("loopkit.carrier", "manual")
+            .build();
+    assertEquals("env", c.name());
+    assertEquals(LoopConfig.Source.ENVIRONMENT, c.sourceOf("loopkit.name").orElseThrow());
+    assertEquals(20, c.pollMaxBatch());
+    assertEquals(LoopConfig.Source.SYSTEM_PROPERTY, c.sourceOf("loopkit.poll.maxBatch").get());
+    assertEquals("manual", c.carrier());
+    assertEquals(LoopConfig.Source.BUILDER, c.sourceOf("loopkit.carrier").orElseThrow());
+  }
+
+  @Test
+  void poolsAreDeclaredFromAnySource() {
+    LoopConfig c =
+        isolated()
+            .environment(Map.of("LOOPKIT_POOL_DB_KIND", "io", "LOOPKIT_POOL_DB_SIZE", "3"))
+            .set("loopkit.pool.hash.kind", "cpu")
+            .set("loopkit.pool.hash.queueCapacity", "7")
+            .build();
+    PoolSpec db = c.pool("db").orElseThrow();
+    assertEquals(PoolSpec.Kind.IO, db.kind());
+    assertEquals(3, db.size());
+    PoolSpec hash = c.pool("hash").orElseThrow();
+    assertEquals(PoolSpec.Kind.CPU, hash.kind());
+    assertEquals(7, hash.queueCapacity());
+  }
+
+  @Test
+  void valuesAreTrimmed() {
+    assertEquals(8, isolated().set("loopkit.poll.maxBatch", " 8 ").build().pollMaxBatch());
+  }
+
+  @Test
+  void everyDocumentedKeyHasAnAllowedTextAndADescription() {
+    for (LoopConfig.Key k : LoopConfig.keys()) {
+      assertTrue(k.name().startsWith("loopkit."), k.name());
+      assertTrue(!k.allowed().isBlank() && !k.description().isBlank(), k.name());
+    }
+  }
+}
