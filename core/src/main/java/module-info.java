@@ -10,7 +10,7 @@ module dev.loopkit.core {
   // SPI: carriers (how and on which thread the loop runs) and clocks.
   exports dev.loopkit.spi;
 
-  requires com.google.common;
+  requires transitive com.google.common; // the API exposes ListenableFuture and Ticker
 
   uses dev.loopkit.spi.CarrierProvider;
 }

@@ -48,6 +48,8 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
   private final SharedPool pool;
   private final int turnsPerTask;
   private final AtomicInteger state = new AtomicInteger(IDLE);
+  private final java.util.concurrent.CountDownLatch released =
+      new java.util.concurrent.CountDownLatch(1);
   private ScheduledFuture<?> timer; // guarded by the task's exclusivity
 
   ForkJoinCarrier(LoopDriver driver) {
@@ -82,15 +84,36 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
   }
 
   @Override
+  public boolean awaitTermination(long nanos) throws InterruptedException {
+    long deadline = System.nanoTime() + nanos;
+    if (!released.await(nanos, TimeUnit.NANOSECONDS)) {
+      return false;
+    }
+    return pool.awaitTermination(Math.max(0, deadline - System.nanoTime()));
+  }
+
+  /** Lets the pool go (once), after the loop's last turn. */
+  private void finish() {
+    state.set(DONE);
+    cancelTimer();
+    pool.release();
+    released.countDown();
+  }
+
+  @Override
   public void run() {
     state.set(RUNNING);
-    LoopDriver.Next next = driver.runTurns(turnsPerTask);
-    switch (next) {
-      case TERMINATED -> {
-        state.set(DONE);
-        cancelTimer();
-        pool.release();
+    LoopDriver.Next next;
+    try {
+      next = driver.runTurns(turnsPerTask);
+    } catch (Throwable t) {
+      if (driver.isTerminatedForCarrier()) { // a fatal error ended the loop: let the pool go
+        finish();
       }
+      throw t;
+    }
+    switch (next) {
+      case TERMINATED -> finish();
       case RUN_AGAIN -> {
         state.set(SCHEDULED);
         pool.fj.execute(this);
@@ -285,6 +308,21 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
         p.users++;
         return p;
       }
+    }
+
+    /** Waits for the pool's threads to end, once its last loop released it. */
+    boolean awaitTermination(long nanos) throws InterruptedException {
+      boolean released;
+      synchronized (SharedPool.class) {
+        released = users == 0;
+      }
+      if (!released) {
+        return true; // a shared pool still serves other loops: its threads are not this loop's
+      }
+      long deadline = System.nanoTime() + nanos;
+      return fj.awaitTermination(nanos, TimeUnit.NANOSECONDS)
+          && timers.awaitTermination(
+              Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
     void release() {

@@ -53,6 +53,13 @@ abstract class ThreadCarrier implements Carrier, Runnable {
   }
 
   @Override
+  public boolean awaitTermination(long nanos) throws InterruptedException {
+    long millis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(nanos);
+    thread.join(Math.max(1, millis));
+    return !thread.isAlive();
+  }
+
+  @Override
   public void wake() {
     if ((int) PARK_STATE.getVolatile(this) == PARKED
         && PARK_STATE.compareAndSet(this, PARKED, RUNNING)) {

@@ -25,6 +25,13 @@ public record CarrierSetup(
       List.of(
           new CarrierSetup(
               "single-thread", "single-thread", b -> b, EnumSet.of(Capability.OWN_THREADS)),
+          new CarrierSetup("fork-join", "fork-join", b -> b, EnumSet.of(Capability.OWN_THREADS)),
+          new CarrierSetup(
+              "fork-join-1",
+              "fork-join",
+              b -> b.set("loopkit.forkjoin.parallelism", "1"),
+              EnumSet.of(Capability.OWN_THREADS)),
+          new CarrierSetup("virtual", "virtual", b -> b, EnumSet.of(Capability.OWN_THREADS)),
           new CarrierSetup(
               "manual",
               "manual",

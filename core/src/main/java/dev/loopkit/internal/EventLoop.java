@@ -1129,7 +1129,7 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
         return false;
       }
     }
-    return true;
+    return carrier.awaitTermination(Math.max(0, deadline - LoopClock.system().nanoTime()));
   }
 
   @Override

@@ -39,6 +39,14 @@ public interface Carrier {
     driver.awaitTerminationUninterruptibly();
   }
 
+  /**
+   * After the loop's last turn: waits up to {@code nanos} for the threads this carrier started to
+   * end (a thread or pool it shares with other live loops excepted). True when they have.
+   */
+  default boolean awaitTermination(long nanos) throws InterruptedException {
+    return true;
+  }
+
   /** Whether a blocking wait inside a callback may suspend it instead of blocking the loop. */
   default boolean canSuspendCallbacks() {
     return false;
