@@ -990,15 +990,83 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   /**
+   * JavaScript's {@code await}: the value of this promise, or its reason thrown (a {@link
+   * RuntimeException} or {@link Error} as it is, a checked exception as the cause of a {@link
+   * CompletionException}).
+   *
+   * <p>On the {@code virtual} carrier, called in a callback of a loop, it suspends that callback:
+   * the loop runs other callbacks meanwhile, and the callback resumes as this promise's reaction (a
+   * microtask), even if the promise has already settled. Off any loop's thread it blocks until the
+   * promise settles.
+   *
+   * @throws IllegalStateException on the thread of a loop whose carrier cannot suspend callbacks
+   *     (use {@link #then})
+   * @throws LoopTerminatedException if the loop ended while the callback was suspended
+   */
+  public T await() {
+    if (suspendUntilSettled("Promise.await()")) {
+      return valueOrThrow(result);
+    }
+    try {
+      blocking().get();
+    } catch (ExecutionException | CancellationException e) {
+      // reported below from the result
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CompletionException("interrupted while awaiting a promise", e);
+    }
+    return valueOrThrow(result);
+  }
+
+  /**
+   * On a loop's thread: suspends the running callback until this promise settles (virtual
+   * carrier), resuming it as a reaction on that loop. False off every loop's thread.
+   *
+   * @throws IllegalStateException on a loop whose carrier cannot suspend callbacks
+   */
+  private boolean suspendUntilSettled(String call) {
+    EventLoop current = EventLoop.currentOrNull();
+    if (current == null || !current.inEventLoop()) {
+      return false;
+    }
+    EventLoop.Suspension s = current.beginSuspension(call);
+    Promise<T> local = current == loop ? this : from(current, this);
+    local.addReaction(
+        new Reaction(local) {
+          @Override
+          void onSettled(Object r) {
+            current.resume(s);
+          }
+        });
+    current.suspend(s);
+    return true;
+  }
+
+  @SuppressWarnings("unchecked")
+  private T valueOrThrow(Object r) {
+    if (r instanceof Failure f) {
+      if (f.reason instanceof RuntimeException e) {
+        throw e;
+      }
+      if (f.reason instanceof Error e) {
+        throw e;
+      }
+      throw new CompletionException(f.reason);
+    }
+    return (T) unmask(r);
+  }
+
+  /**
    * Waits for this promise and returns its value.
    *
    * @throws ExecutionException with the reason as its cause if it was rejected
-   * @throws IllegalStateException if called on the owning loop's thread while pending (use {@link
+   * @throws IllegalStateException if called, while pending, on the thread of a loop whose carrier
+   *     cannot suspend callbacks (use {@link
    *     #then})
    */
   public T get() throws InterruptedException, ExecutionException {
     if (result == null) {
-      loop.checkNotOnLoop("Promise.get()");
+      suspendUntilSettled("Promise.get()");
     }
     return blocking().get();
   }
@@ -1007,7 +1075,7 @@ public final class Promise<T> implements CompletionStage<T> {
   public T get(long timeout, TimeUnit unit)
       throws InterruptedException, ExecutionException, TimeoutException {
     if (result == null) {
-      loop.checkNotOnLoop("Promise.get(timeout)");
+      suspendUntilSettled("Promise.get(timeout)");
     }
     return blocking().get(timeout, unit);
   }
@@ -1020,7 +1088,7 @@ public final class Promise<T> implements CompletionStage<T> {
    */
   public T join() {
     if (result == null) {
-      loop.checkNotOnLoop("Promise.join()");
+      suspendUntilSettled("Promise.join()");
     }
     return blocking().join();
   }

@@ -37,13 +37,15 @@ abstract class ThreadCarrier implements Carrier, Runnable {
   }
 
   final LoopDriver driver;
-  private final Thread thread;
+  final ThreadFactory factory;
+  private volatile Thread thread; // the thread running turns now
 
   @SuppressWarnings("unused") // through PARK_STATE
   private volatile int parkState;
 
   ThreadCarrier(LoopDriver driver, ThreadFactory factory) {
     this.driver = driver;
+    this.factory = factory;
     this.thread = factory.newThread(this);
   }
 
@@ -69,12 +71,13 @@ abstract class ThreadCarrier implements Carrier, Runnable {
 
   @Override
   public final void run() {
+    thread = Thread.currentThread(); // a thread that takes over after a suspension, too
     LoopClock clock = driver.clock();
     for (; ; ) {
       LoopDriver.Next next = driver.runTurns(Integer.MAX_VALUE);
       switch (next) {
         case RUN_AGAIN -> {}
-        case TERMINATED -> {
+        case TERMINATED, HANDED_OFF -> {
           return;
         }
         case AT_DEADLINE, IDLE -> {

@@ -16,11 +16,27 @@ import java.util.concurrent.TimeUnit;
  * The loop runs on a virtual thread; each {@code io} offload runs on a virtual thread of its own
  * (at most {@code loopkit.pool.<pool>.size} at once when that key is set, the rest queueing);
  * {@code cpu} pools stay on platform threads, since virtual threads are not time-sliced.
+ *
+ * <p>A callback may {@code await} a promise (or block in its {@code get()}/{@code join()}): it is
+ * suspended, a new virtual thread takes over the turns, and the callback resumes as the promise's
+ * reaction — a microtask, as JavaScript's {@code await} — while that turn thread waits; never two
+ * callbacks at once. The engine keeps the hand-over; this class only supplies the threads.
  */
 public final class VirtualCarrier extends ThreadCarrier {
 
   VirtualCarrier(LoopDriver driver) {
     super(driver, Thread.ofVirtual().name(driver.name() + "-loop").factory());
+  }
+
+  /** A callback that awaits is suspended; another virtual thread takes over the turns. */
+  @Override
+  public boolean canSuspendCallbacks() {
+    return true;
+  }
+
+  @Override
+  public Thread newTurnThread() {
+    return factory.newThread(this);
   }
 
   @Override

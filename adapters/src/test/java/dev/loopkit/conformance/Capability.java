@@ -7,5 +7,7 @@ public enum Capability {
   /** Time is virtual: the fixture moves it; tests of timing are exact. */
   VIRTUAL_TIME,
   /** Offloads wait until the test runs them, in the order it chooses. */
-  HELD_OFFLOADS
+  HELD_OFFLOADS,
+  /** A callback that awaits a promise (or blocks in its get/join) is suspended, not refused. */
+  SUSPENDS_CALLBACKS
 }

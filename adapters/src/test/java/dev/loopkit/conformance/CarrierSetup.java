@@ -31,7 +31,11 @@ public record CarrierSetup(
               "fork-join",
               b -> b.set("loopkit.forkjoin.parallelism", "1"),
               EnumSet.of(Capability.OWN_THREADS)),
-          new CarrierSetup("virtual", "virtual", b -> b, EnumSet.of(Capability.OWN_THREADS)),
+          new CarrierSetup(
+              "virtual",
+              "virtual",
+              b -> b,
+              EnumSet.of(Capability.OWN_THREADS, Capability.SUSPENDS_CALLBACKS)),
           new CarrierSetup(
               "manual",
               "manual",

@@ -44,6 +44,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The loop engine: every rule of a turn, in one place; carriers only decide when and on which
@@ -125,6 +126,7 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   private final int queueCapacity;
   private volatile int state = RUNNING;
   private volatile Thread runningThread;
+  private volatile Thread runner; // the thread running turns (others may hold suspended callbacks)
   private final AtomicLong ids = new AtomicLong(1);
   private final Set<OffloadPool.Task<?>> offloads = ConcurrentHashMap.newKeySet();
   private final Set<KeepAliveHandle> keepAlives = ConcurrentHashMap.newKeySet();
@@ -144,6 +146,26 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   private ArrayList<Promise<?>> rejections;
   private long nextDeadline;
   private long polled; // items the poll phase took, for shutdownGracefully's quiet period
+
+  // ---- the turn in progress, kept in fields so that another thread can continue it (loop) ----
+  private static final int TIMERS = 0;
+  private static final int POLL = 1;
+  private static final int CHECK = 2;
+  private static final int CLOSE = 3;
+  private int phase = TIMERS;
+  private boolean phaseBegun;
+  private long passNow;
+  private long passSeq;
+  private TaskQueue.Node pollEnd;
+  private int pollBudget;
+  private int checkLeft;
+  private ArrayList<Runnable> closeBatch;
+  private int closeIndex;
+  private TimerTask firing;
+  private long firingStart;
+  private long firingDeadline;
+  private boolean owedCheckpoint;
+  private final ArrayList<Suspension> suspended = new ArrayList<>();
 
   private EventLoop(LoopConfig config, Mode mode) {
     this.config = config;
@@ -214,6 +236,11 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     throw new IllegalArgumentException("not a loopkit loop: " + loop);
   }
 
+  /** The loop whose turns this thread last entered, or null (may not be running it now). */
+  public static EventLoop currentOrNull() {
+    return CURRENT.get();
+  }
+
   /** The loop running a callback on this thread. */
   public static EventLoop current() {
     EventLoop loop = CURRENT.get();
@@ -233,9 +260,14 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   public Next runTurns(int maxTurns) {
     Thread self = Thread.currentThread();
     EventLoop outer = CURRENT.get();
+    runner = self;
     runningThread = self;
     CURRENT.set(this);
     try {
+      if (owedCheckpoint) { // the turn thread before this one suspended inside a callback
+        owedCheckpoint = false;
+        checkpoint();
+      }
       for (int i = 0; i < maxTurns; i++) {
         if (state < STOP) {
           runTurn();
@@ -246,6 +278,8 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
         }
       }
       return Next.RUN_AGAIN;
+    } catch (Retired r) {
+      return Next.HANDED_OFF; // this thread finished a resumed callback; another runs the turns
     } catch (Throwable t) {
       if (isFatal(t)) {
         recordFailure(t);
@@ -254,7 +288,9 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
       }
       throw t;
     } finally {
-      runningThread = null;
+      if (runningThread == self) {
+        runningThread = null;
+      }
       if (outer == null) {
         CURRENT.remove();
       } else {
@@ -263,38 +299,70 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     }
   }
 
-  /** One turn, in libuv's order. */
+  /**
+   * One turn, in libuv's order. Each phase keeps its place in fields, so that when a callback is
+   * suspended (virtual carrier) the thread that takes over continues the same turn where it was.
+   */
   private void runTurn() {
-    runTimers();
-    runPoll();
-    runCheck();
-    runClose();
+    if (phase == TIMERS) {
+      runTimers();
+    }
+    if (phase == POLL) {
+      runPoll();
+    }
+    if (phase == CHECK) {
+      runCheck();
+    }
+    if (phase == CLOSE) {
+      runClose();
+    }
+  }
+
+  private void enterPhase(int next) {
+    phase = next;
+    phaseBegun = false;
   }
 
   /** Phase 1: the timers due at one clock reading, armed before the phase began. */
   private void runTimers() {
-    if (timers.isEmpty()) {
-      return;
+    if (!phaseBegun) {
+      phaseBegun = true;
+      if (timers.isEmpty()) {
+        enterPhase(POLL);
+        return;
+      }
+      passNow = clock.nanoTime();
+      passSeq = ids.get();
     }
-    long now = clock.nanoTime();
-    long passSeq = ids.get();
     TimerTask t;
-    while (state < STOP && (t = timers.pollDue(now, passSeq)) != null) {
+    while (state < STOP && (t = timers.pollDue(passNow, passSeq)) != null) {
       fireTimer(t);
     }
+    enterPhase(POLL);
   }
 
   private void fireTimer(TimerTask t) {
     if (!t.casState(TimerTask.SCHEDULED, TimerTask.RUNNING)) {
       return; // cancelled meanwhile
     }
-    long start = t.periodNanos != 0 ? clock.nanoTime() : 0;
-    long previousDeadline = t.deadline;
+    firing = t;
+    firingStart = t.periodNanos != 0 ? clock.nanoTime() : 0;
+    firingDeadline = t.deadline;
     try {
       t.fire();
     } catch (Throwable e) {
       uncaught(e);
     }
+    retireIfResumed();
+    if (firing == t) {
+      firing = null;
+      afterTimer(t, firingStart, firingDeadline);
+    }
+    checkpoint();
+  }
+
+  /** After a timer's callback returned (or was suspended): re-arm it, or mark it done. */
+  private void afterTimer(TimerTask t, long start, long previousDeadline) {
     boolean refresh = t.refreshRequested;
     t.refreshRequested = false;
     if (t.periodNanos == 0 && !refresh) {
@@ -305,7 +373,6 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     } else if (t.casState(TimerTask.RUNNING, TimerTask.CANCELLED)) {
       t.cancelledByLoop();
     }
-    checkpoint();
   }
 
   private void arm(TimerTask t, long deadline) {
@@ -316,12 +383,17 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
 
   /** Phase 2: tasks, completions and arrivals present when the phase began, at most maxBatch. */
   private void runPoll() {
-    TaskQueue.Node end = tasks.snapshotTail();
-    for (int budget = maxBatch; budget > 0 && state < STOP; budget--) {
-      Object item = tasks.pollUpTo(end);
+    if (!phaseBegun) {
+      phaseBegun = true;
+      pollEnd = tasks.snapshotTail();
+      pollBudget = maxBatch;
+    }
+    while (pollBudget > 0 && state < STOP) {
+      Object item = tasks.pollUpTo(pollEnd);
       if (item == null) {
-        return;
+        break;
       }
+      pollBudget--;
       polled++;
       if (queued != null && !(item instanceof InternalTask)) {
         queued.decrementAndGet();
@@ -330,18 +402,25 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
         a.arrive(this);
       } else if (item instanceof InternalTask it) {
         if (!it.inBatch()) {
-          budget++; // bookkeeping: the tasks present when the phase began keep their places
+          pollBudget++; // bookkeeping: the tasks present when the phase began keep their places
         }
         runCallback(it.action());
       } else {
         runCallback((Runnable) item);
       }
     }
+    pollEnd = null;
+    enterPhase(CHECK);
   }
 
   /** Phase 3: the immediates queued before the phase began. */
   private void runCheck() {
-    for (int n = immediates.size(); n > 0 && state < STOP; n--) {
+    if (!phaseBegun) {
+      phaseBegun = true;
+      checkLeft = immediates.size();
+    }
+    while (checkLeft > 0 && state < STOP) {
+      checkLeft--;
       ImmediateTask im = immediates.poll();
       if (im.counted) {
         im.counted = false;
@@ -351,21 +430,24 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
         runCallback(im.callback);
       }
     }
+    enterPhase(CLOSE);
   }
 
   /** Phase 4: the close callbacks of handles closed during the turn. */
   private void runClose() {
-    if (closing.isEmpty()) {
-      return;
-    }
-    ArrayList<Runnable> batch = closing;
-    closing = new ArrayList<>();
-    for (Runnable cb : batch) {
-      if (state >= STOP) {
-        return;
+    if (!phaseBegun) {
+      phaseBegun = true;
+      if (!closing.isEmpty()) {
+        closeBatch = closing;
+        closeIndex = 0;
+        closing = new ArrayList<>();
       }
-      runCallback(cb);
     }
+    while (closeBatch != null && closeIndex < closeBatch.size() && state < STOP) {
+      runCallback(closeBatch.get(closeIndex++));
+    }
+    closeBatch = null;
+    enterPhase(TIMERS);
   }
 
   /** Runs one callback, routes what it throws, then the microtask checkpoint. */
@@ -375,6 +457,7 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     } catch (Throwable t) {
       uncaught(t);
     }
+    retireIfResumed();
     checkpoint();
   }
 
@@ -406,6 +489,107 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
       r.run();
     } catch (Throwable t) {
       uncaught(t);
+    }
+    retireIfResumed();
+  }
+
+  // ==== suspended callbacks (virtual carrier) ======================================================
+
+  /** Thrown to unwind a thread that finished a resumed callback: its old frames are stale. */
+  private static final class Retired extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Retired() {
+      super(null, null, false, false);
+    }
+  }
+
+  private static final Retired RETIRED = new Retired();
+
+  /** A callback waiting in {@code await}: its thread, and whether the loop ended meanwhile. */
+  public static final class Suspension {
+    final Thread thread = Thread.currentThread();
+    volatile boolean abandoned;
+  }
+
+  /**
+   * A resumed callback has returned on a thread that no longer runs the turn: give the loop back to
+   * the turn thread and unwind this one.
+   */
+  private void retireIfResumed() {
+    if (runner != Thread.currentThread()) {
+      Thread r = runner;
+      if (state != TERMINATED && runningThread == Thread.currentThread()) {
+        runningThread = r;
+        LockSupport.unpark(r);
+      }
+      throw RETIRED;
+    }
+  }
+
+  /**
+   * Starts suspending the running callback (Promise.await on the loop's thread).
+   *
+   * @throws IllegalStateException if the carrier cannot suspend callbacks
+   */
+  public Suspension beginSuspension(String call) {
+    if (!carrier.canSuspendCallbacks()) {
+      throw new IllegalStateException(
+          call
+              + " on the loop "
+              + name
+              + "'s own thread would block the loop ("
+              + carrierName
+              + " carrier); use then(), or the virtual carrier, where it suspends the callback");
+    }
+    Suspension s = new Suspension();
+    suspended.add(s);
+    return s;
+  }
+
+  /**
+   * Suspends the calling callback until {@link #resume} (a reaction, on the loop) gives it the loop
+   * back. Meanwhile the loop runs other callbacks: a new turn thread takes over if the caller was
+   * running the turn; otherwise the turn thread, waiting in resume, gets the loop back.
+   *
+   * @throws LoopTerminatedException if the loop ended while the callback was suspended
+   */
+  public void suspend(Suspension s) {
+    Thread self = Thread.currentThread();
+    if (firing != null) { // a timer's callback is suspended: as far as the timer goes, it returned
+      TimerTask t = firing;
+      firing = null;
+      afterTimer(t, firingStart, firingDeadline);
+    }
+    if (runner == self) {
+      Thread next = carrier.newTurnThread();
+      owedCheckpoint = true;
+      runner = next;
+      runningThread = next;
+      next.start();
+    } else {
+      Thread r = runner;
+      runningThread = r;
+      LockSupport.unpark(r);
+    }
+    while (runningThread != self && !s.abandoned) {
+      LockSupport.park(s);
+    }
+    if (s.abandoned) {
+      throw new LoopTerminatedException("the loop " + name + " ended while the callback awaited");
+    }
+  }
+
+  /** On the loop (a reaction): hands the loop to the suspended callback until it returns. */
+  public void resume(Suspension s) {
+    if (!suspended.remove(s)) {
+      return;
+    }
+    Thread self = Thread.currentThread();
+    runningThread = s.thread;
+    LockSupport.unpark(s.thread);
+    while (runningThread != self) {
+      LockSupport.park(this);
     }
   }
 
@@ -475,6 +659,11 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     }
     boolean stopped = state >= STOP;
     state = TERMINATED;
+    for (Suspension s : suspended) {
+      s.abandoned = true;
+      LockSupport.unpark(s.thread);
+    }
+    suspended.clear();
     timers.clear(
         t -> {
           if (t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED)) {

@@ -51,4 +51,13 @@ public interface Carrier {
   default boolean canSuspendCallbacks() {
     return false;
   }
+
+  /**
+   * For a carrier that can suspend callbacks: a new, unstarted thread that runs this carrier's
+   * turns, taking over from the turn thread whose callback was suspended (that thread's {@code
+   * runTurns} later answers {@link LoopDriver.Next#HANDED_OFF}). The engine starts it.
+   */
+  default Thread newTurnThread() {
+    throw new UnsupportedOperationException("this carrier cannot suspend callbacks");
+  }
 }

@@ -21,7 +21,12 @@ public interface LoopDriver {
     /** Not until {@link Carrier#wake()}. */
     IDLE,
     /** Never: the loop has terminated; the carrier lets its threads go. */
-    TERMINATED
+    TERMINATED,
+    /**
+     * Not on this thread: another thread, from {@link Carrier#newTurnThread()}, runs the turns now
+     * (a callback was suspended); this one must return without touching the loop.
+     */
+    HANDED_OFF
   }
 
   /**
