@@ -113,8 +113,10 @@ public interface Loop extends ScheduledExecutorService, AutoCloseable {
   Timer setTimeout(Runnable callback, Duration delay);
 
   /**
-   * Runs {@code callback} every {@code periodMillis}: each run re-arms the timer at its start plus
-   * the period; missed runs are not caught up (as Node). A period below 1 ms is 1 ms.
+   * Runs {@code callback} every {@code periodMillis}: each run is due at the start of the previous
+   * run plus the period, and the timer is re-armed when the callback returns (so a timer with the
+   * same deadline made inside the callback runs first, as in Node); missed runs are not caught up.
+   * A period below 1 ms is 1 ms.
    *
    * @throws IllegalArgumentException if {@code periodMillis} is not positive or above 2³¹−1
    */

@@ -22,7 +22,9 @@ import java.util.function.Function;
  * loop, in the order they were added, including reactions added from inside a reaction.
  *
  * <p>It may be settled from any thread; a settlement made off the loop reaches the loop in its poll
- * phase, and only then are the reactions queued. Long chains do not grow the stack: every reaction
+ * phase, and only then are the reactions queued. A reaction added off the loop reaches it the same
+ * way, in order with settlements: a rejection may be reported as unhandled before a handler added
+ * later from another thread arrives, so add handlers on the loop. Long chains do not grow the stack: every reaction
  * is a microtask. A promise rejected with no reaction by the end of the microtask checkpoint goes
  * to the loop's unhandled-rejection handler.
  *

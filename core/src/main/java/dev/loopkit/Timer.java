@@ -18,8 +18,9 @@ public interface Timer extends Handle {
 
   /**
    * Re-arms this timer with its original delay, counted from now, keeping its callback (Node's
-   * {@code timeout.refresh()}). Has no effect on a timer that was cancelled or whose timeout has
-   * fired. Returns this timer.
+   * {@code timeout.refresh()}): a timeout that already fired is armed again, as in Node; called
+   * inside the timer's own callback, it re-arms from then. Has no effect on a cancelled timer.
+   * Returns this timer.
    */
   Timer refresh();
 

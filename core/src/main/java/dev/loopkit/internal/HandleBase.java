@@ -74,8 +74,8 @@ abstract class HandleBase implements Handle {
     if (!CLOSED.compareAndSet(this, false, true)) {
       return;
     }
+    loop.addCloseCallback(callback); // first: a pending close callback holds the loop open
     onClose();
-    loop.addCloseCallback(callback);
   }
 
   /** Stops this handle (any thread); its close callback runs after, in the close phase. */
