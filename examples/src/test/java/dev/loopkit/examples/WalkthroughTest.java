@@ -111,7 +111,7 @@ class WalkthroughTest {
     return transcript.lines().toList();
   }
 
-  private static void assertInOrder(List<String> lines) {
+  static void assertInOrder(List<String> lines) {
     int from = 0;
     for (String expected : TUTORIAL) {
       int found = -1;
