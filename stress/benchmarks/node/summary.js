@@ -1,0 +1,145 @@
+'use strict';
+// Writes summary.json and summary.md from one sitting: the JMH JSON, the Node figures and the
+// context (machine, JDK, commit). Ratios are loopkit ÷ peer, with the error propagated from both
+// scores' 99.9% half-widths (relative errors added in quadrature).
+//
+// Usage: node summary.js --jmh jmh.json --node node.json --out DIR [--commit SHA] [--command CMD]
+//        [--load-before "1.0 0.9 0.8"]
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+const jmh = JSON.parse(fs.readFileSync(args.jmh, 'utf8'));
+const node = JSON.parse(fs.readFileSync(args.node, 'utf8'));
+
+// ---- scores ------------------------------------------------------------------------------------
+const SHAPES = {
+  LoopLocalChain: 'A', CrossThreadSubmit: 'B', OffloadRoundTrip: 'C', TimerChurn: 'D', PromiseChain: 'E',
+};
+const scores = {}; // key "A:subject" (E: "E:method:subject") -> {score, error}
+const rows = [];
+for (const r of jmh) {
+  const [cls, method] = r.benchmark.split('.').slice(-2);
+  const shape = SHAPES[cls];
+  const subject = r.params.subject;
+  const key = shape === 'E' ? `E:${method}:${subject}` : `${shape}:${subject}`;
+  const error = Number.isFinite(r.primaryMetric.scoreError) ? r.primaryMetric.scoreError : NaN;
+  scores[key] = {score: r.primaryMetric.score, error};
+  rows.push({shape, benchmark: `${cls}.${method}`, subject, score: r.primaryMetric.score, error,
+    unit: r.primaryMetric.scoreUnit});
+}
+const NODE_KEYS = {
+  'immediate-chain': 'A:node-setImmediate', 'offload-round-trip': 'C:node-randomFill',
+  'timer-churn': 'D:node-setTimeout', 'promise-chain': 'E:promiseChain:node',
+  'microtask-chain': 'E:microtaskChain:node',
+};
+for (const r of node.results) {
+  scores[NODE_KEYS[r.shape]] = {score: r.score, error: r.error};
+  const [shape, ...rest] = NODE_KEYS[r.shape].split(':');
+  rows.push({shape, benchmark: `node/${r.shape}.js`, subject: rest.join(':'), score: r.score, error: r.error,
+    unit: 'ops/s'});
+}
+
+function ratio(a, b) {
+  const x = scores[a], y = scores[b];
+  if (!x || !y) return null;
+  const value = x.score / y.score;
+  const rel = Math.hypot((x.error || 0) / x.score, (y.error || 0) / y.score);
+  return {of: a, to: b, value, error: value * rel};
+}
+
+// ---- every loopkit subject against every peer of its shape -------------------------------------
+const ratios = [];
+for (const key of Object.keys(scores)) {
+  const parts = key.split(':');
+  const subject = parts[parts.length - 1];
+  if (!subject.startsWith('loopkit-')) continue;
+  const prefix = parts.slice(0, -1).join(':');
+  for (const peer of Object.keys(scores)) {
+    const pp = peer.split(':');
+    const ps = pp[pp.length - 1];
+    const samePrefix = pp.slice(0, -1).join(':') === prefix;
+    if (samePrefix && !ps.startsWith('loopkit-')) ratios.push(ratio(key, peer));
+  }
+}
+
+// ---- the floors and goals of issue #6 (single-thread carrier) ------------------------------------
+function bestJavaPeer(shape) {
+  let best = null;
+  for (const [k, v] of Object.entries(scores)) {
+    const [s, subject] = k.split(':');
+    if (s === shape && !subject.startsWith('loopkit-') && !subject.startsWith('node-')) {
+      if (!best || v.score > scores[best].score) best = k;
+    }
+  }
+  return best;
+}
+const targets = [
+  ['A', 'A:loopkit-single-thread-setImmediate', 'A:netty-nio-event-loop', 0.5, 1.0],
+  ['A', 'A:loopkit-single-thread-execute', 'A:netty-nio-event-loop', 0.5, 1.0],
+  ['A', 'A:loopkit-single-thread-setImmediate', 'A:node-setImmediate', 20, null],
+  ['B', 'B:loopkit-single-thread-execute', 'B:netty-nio-event-loop', 0.5, 1.0],
+  ['C', 'C:loopkit-single-thread-offload', bestJavaPeer('C'), 0.9, 1.2],
+  ['C', 'C:loopkit-single-thread-offload', 'C:node-randomFill', 1.3, null],
+  ['D', 'D:loopkit-single-thread-setTimeout', 'D:netty-hashed-wheel-timer', 0.8, 1.0],
+  ['E', 'E:promiseChain:loopkit-single-thread', 'E:promiseChain:node', 1.0, 2.0],
+  ['E', 'E:microtaskChain:loopkit-single-thread', 'E:microtaskChain:node', 1.0, 2.0],
+];
+for (const carrier of ['fork-join', 'virtual']) {
+  for (const v of ['setImmediate', 'execute']) {
+    targets.push(['A', `A:loopkit-${carrier}-${v}`, `A:loopkit-single-thread-${v}`, 0.5, null]);
+  }
+  targets.push(['B', `B:loopkit-${carrier}-execute`, 'B:loopkit-single-thread-execute', 0.5, null]);
+}
+const checks = targets.map(([shape, a, b, floor, goal]) => {
+  const r = ratio(a, b);
+  return {shape, of: a, to: b, floor, goal, ratio: r && r.value, error: r && r.error,
+    meetsFloor: r ? r.value >= floor : null, meetsGoal: r && goal != null ? r.value >= goal : null};
+});
+
+// ---- context ------------------------------------------------------------------------------------
+const first = jmh[0] || {};
+const context = {
+  date: new Date().toISOString(),
+  commit: args.commit || null,
+  command: args.command || null,
+  machine: {cpu: os.cpus()[0] && os.cpus()[0].model, cores: os.cpus().length,
+    memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), os: `${os.type()} ${os.release()} ${os.arch()}`,
+    loadAverageBefore: args['load-before'] || null, loadAverageAfter: os.loadavg().map((x) => +x.toFixed(2)).join(' ')},
+  jdk: {version: first.jdkVersion, vm: `${first.vmName} ${first.vmVersion}`, jvmArgs: first.jvmArgs},
+  jmh: {version: first.jmhVersion, forks: first.forks, warmupIterations: first.warmupIterations,
+    warmupTime: first.warmupTime, measurementIterations: first.measurementIterations,
+    measurementTime: first.measurementTime},
+  node: {version: node.node, warmup: node.results[0] && node.results[0].warmup,
+    iterations: node.results[0] && node.results[0].iterations},
+};
+
+fs.writeFileSync(path.join(args.out, 'summary.json'),
+  JSON.stringify({context, results: rows, ratios, targets: checks}, null, 2) + '\n');
+
+// ---- summary.md ---------------------------------------------------------------------------------
+const fmt = (x) => (x == null || !Number.isFinite(x) ? '–' : x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(3));
+const fmtR = (r, e) => (r == null ? '–' : `${r.toFixed(2)}× ± ${Number.isFinite(e) ? e.toFixed(2) : '?'}`);
+const md = [];
+md.push('# loopkit benchmarks — one sitting', '');
+md.push(`- date: ${context.date}`, `- commit: ${context.commit}`, `- command: \`${context.command}\``);
+md.push(`- machine: ${context.machine.cpu}, ${context.machine.cores} cores, ${context.machine.memoryGiB} GiB, ${context.machine.os}`);
+md.push(`- load average (1/5/15 min) before: ${context.machine.loadAverageBefore}, after: ${context.machine.loadAverageAfter}`);
+md.push(`- JDK: ${context.jdk.version} (${context.jdk.vm}); JMH ${context.jmh.version}: ${context.jmh.forks} fork, ${context.jmh.warmupIterations}×${context.jmh.warmupTime} warm-up, ${context.jmh.measurementIterations}×${context.jmh.measurementTime} measured`);
+md.push(`- Node.js: ${context.node.version} (${context.node.warmup} warm-up, ${context.node.iterations} measured invocations)`);
+md.push('', 'Error: the 99.9% confidence half-width (JMH\'s), propagated into the ratios.', '');
+md.push('## Targets (issue #6, single-thread carrier unless named)', '');
+md.push('| shape | loopkit | vs | ratio | floor | goal | floor met |', '|---|---|---|---|---|---|---|');
+for (const c of checks) {
+  md.push(`| ${c.shape} | ${c.of.split(':').slice(1).join(':')} | ${c.to ? c.to.split(':').slice(1).join(':') : '–'} | ${fmtR(c.ratio, c.error)} | ${c.floor}× | ${c.goal == null ? '–' : c.goal + '×'} | ${c.meetsFloor == null ? '–' : c.meetsFloor ? (c.meetsGoal ? 'yes (goal too)' : 'yes') : '**no**'} |`);
+}
+md.push('', '## Scores (ops/s)', '', '| shape | benchmark | subject | ops/s | ± error |', '|---|---|---|---:|---:|');
+for (const r of rows.sort((x, y) => x.shape.localeCompare(y.shape) || y.score - x.score)) {
+  md.push(`| ${r.shape} | ${r.benchmark} | ${r.subject} | ${fmt(r.score)} | ${fmt(r.error)} |`);
+}
+md.push('', '## Ratios (loopkit ÷ peer)', '', '| loopkit | peer | ratio |', '|---|---|---|');
+for (const r of ratios) md.push(`| ${r.of} | ${r.to.split(':').pop()} | ${fmtR(r.value, r.error)} |`);
+fs.writeFileSync(path.join(args.out, 'summary.md'), md.join('\n') + '\n');
+process.stderr.write(`wrote ${path.join(args.out, 'summary.md')} and summary.json\n`);
