@@ -24,9 +24,9 @@ import java.util.function.Function;
  * <p>It may be settled from any thread; a settlement made off the loop reaches the loop in its poll
  * phase, and only then are the reactions queued. A reaction added off the loop reaches it the same
  * way, in order with settlements: a rejection may be reported as unhandled before a handler added
- * later from another thread arrives, so add handlers on the loop. Long chains do not grow the stack: every reaction
- * is a microtask. A promise rejected with no reaction by the end of the microtask checkpoint goes
- * to the loop's unhandled-rejection handler.
+ * later from another thread arrives, so add handlers on the loop. Long chains do not grow the
+ * stack: every reaction is a microtask. A promise rejected with no reaction by the end of the
+ * microtask checkpoint goes to the loop's unhandled-rejection handler.
  *
  * <p>Resolving with another promise (or any {@link CompletionStage}) adopts its outcome, with the
  * same extra microtask hops as JavaScript. Java names: {@code catch} is {@link #catchError}, {@code
@@ -1021,8 +1021,8 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   /**
-   * On a loop's thread: suspends the running callback until this promise settles (virtual
-   * carrier), resuming it as a reaction on that loop. False off every loop's thread.
+   * On a loop's thread: suspends the running callback until this promise settles (virtual carrier),
+   * resuming it as a reaction on that loop. False off every loop's thread.
    *
    * @throws IllegalStateException on a loop whose carrier cannot suspend callbacks
    */
@@ -1063,8 +1063,7 @@ public final class Promise<T> implements CompletionStage<T> {
    *
    * @throws ExecutionException with the reason as its cause if it was rejected
    * @throws IllegalStateException if called, while pending, on the thread of a loop whose carrier
-   *     cannot suspend callbacks (use {@link
-   *     #then})
+   *     cannot suspend callbacks (use {@link #then})
    */
   public T get() throws InterruptedException, ExecutionException {
     if (result == null) {

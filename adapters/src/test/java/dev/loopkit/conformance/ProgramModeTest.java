@@ -89,7 +89,9 @@ class ProgramModeTest {
           loop.setTimeout(() -> log.add("ref'd"), 23);
         });
     assertEquals(List.of("unref'd", "ref'd"), log);
-    assertTrue(ticks.get() >= 1 && ticks.get() <= 5, "interval runs: " + ticks.get()); // a late pass may add one
+    assertTrue(
+        ticks.get() >= 1 && ticks.get() <= 5,
+        "interval runs: " + ticks.get()); // a late pass may add one
     if (f.has(Capability.VIRTUAL_TIME)) {
       assertEquals(4, ticks.get(), "at 5, 10, 15 and 20 ms");
     }

@@ -493,7 +493,8 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     retireIfResumed();
   }
 
-  // ==== suspended callbacks (virtual carrier) ======================================================
+  // ==== suspended callbacks (virtual carrier)
+  // ======================================================
 
   /** Thrown to unwind a thread that finished a resumed callback: its old frames are stale. */
   private static final class Retired extends RuntimeException {
