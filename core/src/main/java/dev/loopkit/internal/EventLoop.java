@@ -134,7 +134,6 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   private final CompletableFuture<Void> termination = new CompletableFuture<>();
   private final CountDownLatch terminated = new CountDownLatch(1);
   private volatile Throwable failure;
-  private volatile boolean started;
 
   // ---- confined to the loop ----
   private final TimerQueue timers = new TimerQueue();
@@ -223,7 +222,6 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   }
 
   private void start() {
-    started = true;
     clock.onAdvance(carrier::wake);
     carrier.start();
   }
@@ -1687,11 +1685,6 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     return carrierName;
   }
 
-  /** The carrier running this loop (for tests of carriers). */
-  public Carrier carrierInstance() {
-    return carrier;
-  }
-
   @Override
   public boolean inEventLoop() {
     return runningThread == Thread.currentThread();
@@ -1703,11 +1696,6 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
         .setNameFormat(name + "-" + role.replace("%", "%%") + "-%d")
         .setDaemon(config.daemonThreads())
         .build();
-  }
-
-  /** Whether {@link #start()} ran (for carriers that drive turns on the caller's thread). */
-  public boolean isStarted() {
-    return started;
   }
 
   @Override
