@@ -126,7 +126,9 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   private final int queueCapacity;
   private volatile int state = RUNNING;
   private volatile Thread runningThread;
-  private volatile Thread runner; // the thread running turns (others may hold suspended callbacks)
+  // The thread running turns (others may hold suspended callbacks). Plain: it is read only by the
+  // thread holding the loop, and written before the volatile hand-over of runningThread.
+  private Thread runner;
   private final AtomicLong ids = new AtomicLong(1);
   private final Set<OffloadPool.Task<?>> offloads = ConcurrentHashMap.newKeySet();
   private final Set<KeepAliveHandle> keepAlives = ConcurrentHashMap.newKeySet();
@@ -1072,9 +1074,7 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   /** The offload's promise was cancelled: it no longer holds the loop open. */
   private void offloadCancelled(OffloadPool.Task<?> task, boolean mayInterrupt) {
     task.cancel(mayInterrupt);
-    if (offloads.remove(task) && !inEventLoop()) {
-      carrier.wake();
-    }
+    withdrawOffload(task);
   }
 
   private void abandon(OffloadPool.Task<?> task) {
