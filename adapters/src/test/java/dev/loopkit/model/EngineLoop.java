@@ -12,13 +12,14 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The real loop on the {@code manual} carrier, as a {@link LoopUnderTest}: a server-mode loop with
- * virtual time, whose uncaught errors are collected (a program's callbacks never throw) and whose
- * unhandled rejections are ignored (rejecting a promise nobody listens to is part of the game).
+ * The real loop as a {@link LoopUnderTest}: by default a server-mode loop on the {@code manual}
+ * carrier with virtual time, whose uncaught errors are collected (a program's callbacks never
+ * throw) and whose unhandled rejections are ignored (rejecting a promise nobody listens to is part
+ * of the game); or, through {@link #of(Loop)}, a loop of any carrier, without the steps.
  */
 final class EngineLoop implements LoopUnderTest, AutoCloseable {
   private final Loop loop;
-  private final ManualControl control;
+  private final ManualControl control; // null: a loop of any carrier, no steps
   private final List<Promise.Resolvers<Object>> promises = new ArrayList<>();
   private final List<Throwable> uncaught = new ArrayList<>();
 
@@ -34,6 +35,25 @@ final class EngineLoop implements LoopUnderTest, AutoCloseable {
                 .onUnhandledRejection((l, e) -> {})
                 .build());
     this.control = ManualControl.of(loop);
+    makePromises();
+  }
+
+  private EngineLoop(Loop loop) {
+    this.loop = loop;
+    this.control = null;
+    makePromises();
+  }
+
+  /**
+   * {@code loop} (of any carrier, configured by the caller) for a program started with {@link
+   * ProgramRunner#root()}: the calls on the loop only; the steps throw, and {@link #close()} is not
+   * for it. Its errors go where its configuration says.
+   */
+  static EngineLoop of(Loop loop) {
+    return new EngineLoop(loop);
+  }
+
+  private void makePromises() {
     for (int i = 0; i < Action.PROMISES; i++) {
       promises.add(Promise.withResolvers(loop));
     }
@@ -113,31 +133,39 @@ final class EngineLoop implements LoopUnderTest, AutoCloseable {
 
   @Override
   public void runTurn() {
-    control.runOnce();
+    manual().runOnce();
   }
 
   @Override
   public void advance(long millis) {
-    control.advance(Duration.ofMillis(millis));
+    manual().advance(Duration.ofMillis(millis));
   }
 
   @Override
   public int pendingOffloads() {
-    return control.pendingOffloads();
+    return manual().pendingOffloads();
   }
 
   @Override
   public void runOffload(int index) {
-    control.runOffload(index);
+    manual().runOffload(index);
   }
 
-  /** Stops the loop at once and checks that it terminates. */
+  private ManualControl manual() {
+    if (control == null) {
+      throw new UnsupportedOperationException("steps need the loop made for the manual carrier");
+    }
+    return control;
+  }
+
+  /** Stops the loop at once and checks that it terminates (only for the loop made here). */
   @Override
   public void close() {
+    ManualControl manual = manual();
     loop.shutdownNow();
     if (!loop.isTerminated()) {
-      control.runAllOffloads();
-      control.runUntilIdle();
+      manual.runAllOffloads();
+      manual.runUntilIdle();
     }
     try {
       if (!loop.awaitTermination(10, TimeUnit.SECONDS)) {

@@ -2,7 +2,9 @@ package dev.loopkit.model;
 
 import dev.loopkit.model.Action.Kind;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A generated program: a flat list of actions with parent indices, so that shrinking (which drops
@@ -52,8 +54,32 @@ record Program(int maxBatch, List<Action> actions) {
   /** The batch sizes a raw batch number picks from (the default first). */
   private static final int[] MAX_BATCHES = {1024, 1, 2, 3};
 
+  /**
+   * The kinds of the carrier-neutral programs (see {@link CarrierNeutralModel}): what runs in an
+   * exact order on any carrier, without time or offloads. Raw 0 is no action, as in {@link #KINDS}.
+   */
+  private static final Kind[] ON_LOOP_KINDS = {
+    null,
+    Kind.EXECUTE,
+    Kind.NEXT_TICK,
+    Kind.MICROTASK,
+    Kind.SET_IMMEDIATE,
+    Kind.THEN,
+    Kind.RESOLVE,
+    Kind.CANCEL,
+    Kind.REJECT,
+    Kind.EXECUTE,
+    Kind.NEXT_TICK,
+    Kind.MICROTASK,
+    Kind.SET_IMMEDIATE,
+    Kind.THEN,
+  };
+
   /** Raw draws: kinds in {@code [0, RAW_KINDS)}. */
   static final int RAW_KINDS = KINDS.length;
+
+  /** Raw draws of carrier-neutral programs: kinds in {@code [0, RAW_ON_LOOP_KINDS)}. */
+  static final int RAW_ON_LOOP_KINDS = ON_LOOP_KINDS.length;
 
   /**
    * Raw draws: parents in {@code [0, RAW_PARENTS)}; below {@link #TOP} means top level, where
@@ -76,11 +102,34 @@ record Program(int maxBatch, List<Action> actions) {
 
   /** Resolves raw draws into a valid program. */
   static Program of(int rawBatch, List<Raw> raws) {
+    return of(KINDS, true, rawBatch, raws);
+  }
+
+  /**
+   * Resolves raw draws into a valid carrier-neutral program: no timers, offloads, steps or calls
+   * from outside, so that CANCEL only ever targets an immediate.
+   */
+  static Program onLoop(int rawBatch, List<Raw> raws) {
+    return of(ON_LOOP_KINDS, false, rawBatch, raws);
+  }
+
+  /** The kinds of the carrier-neutral programs. */
+  static Set<Kind> onLoopKinds() {
+    Set<Kind> kinds = EnumSet.noneOf(Kind.class);
+    for (Kind k : ON_LOOP_KINDS) {
+      if (k != null) {
+        kinds.add(k);
+      }
+    }
+    return kinds;
+  }
+
+  private static Program of(Kind[] kinds, boolean outsideCalls, int rawBatch, List<Raw> raws) {
     List<Action> actions = new ArrayList<>(raws.size());
     List<Integer> withCallback = new ArrayList<>();
     List<Integer> cancellable = new ArrayList<>();
     for (Raw r : raws) {
-      Kind kind = KINDS[r.kind()];
+      Kind kind = kinds[r.kind()];
       if (kind == null) {
         continue;
       }
@@ -88,7 +137,8 @@ record Program(int maxBatch, List<Action> actions) {
           kind.isStep() || r.parent() < TOP || withCallback.isEmpty()
               ? -1
               : withCallback.get((r.parent() - TOP) % withCallback.size());
-      boolean outside = parent < 0 && r.parent() == OUTSIDE && kind.callableFromOutside();
+      boolean outside =
+          outsideCalls && parent < 0 && r.parent() == OUTSIDE && kind.callableFromOutside();
       int arg =
           kind != Kind.CANCEL
               ? r.arg()

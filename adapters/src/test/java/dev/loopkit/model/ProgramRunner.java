@@ -11,8 +11,9 @@ import java.util.List;
  * loops do. A top-level action is performed from outside the loop, by calling the loop's method
  * ({@code execute} always, others when {@link Action#outside()}) or by a task handed in with {@code
  * execute} that performs it; a nested one is performed by its parent's callback, each time that
- * runs. Once {@link #CALLBACK_BUDGET} callbacks have run, callbacks still log but perform no
- * children, so that nested intervals cannot blow up a run.
+ * runs. ({@link #root} instead performs every top-level action from one callback on the loop.) Once
+ * {@link #CALLBACK_BUDGET} callbacks have run, callbacks still log but perform no children, so that
+ * nested intervals cannot blow up a run.
  */
 final class ProgramRunner {
   /** Callbacks after this many perform no children. */
@@ -51,6 +52,20 @@ final class ProgramRunner {
         performTopLevel(i);
       }
     }
+  }
+
+  /**
+   * The carrier-neutral way to start a program: one callback, to be run on the loop (as a task or
+   * as program mode's main), that performs the top-level actions in order; it has no steps.
+   */
+  Runnable root() {
+    return () -> {
+      for (int i = 0; i < program.size(); i++) {
+        if (program.get(i).parent() < 0) {
+          perform(i);
+        }
+      }
+    };
   }
 
   /**
