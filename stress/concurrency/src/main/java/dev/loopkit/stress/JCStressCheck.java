@@ -10,8 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -22,15 +25,23 @@ import java.util.regex.Pattern;
  * planned test ran and passed.
  *
  * <p>JCStress skips a test it cannot schedule (more actors than CPUs) and can still exit 0, so exit
- * codes are not enough. This check reads the tests the jar holds ({@code META-INF/TestList}),
- * requires exactly {@code --planned} of them, runs JCStress in verbose mode (its output kept in
- * {@code --out}/output.txt), and fails on: a non-zero exit; any test not reported [OK]; any
- * FORBIDDEN outcome observed; any failed test or error in JCStress's totals line; fewer tests with
- * results than planned. It prints one line per scenario and carrier, then the totals line.
+ * codes are not enough. This check reads the tests the jar holds ({@code META-INF/TestList}), keeps
+ * those {@code --tests} selects (a regular expression, found in the name as JCStress's {@code -t}
+ * does; JCStress gets the same filter), requires exactly {@code --planned} of them, runs JCStress
+ * in verbose mode (its output kept in {@code --out}/output.txt), and fails on: a non-zero exit; any
+ * test not reported [OK]; any FORBIDDEN outcome observed; any failed test or error in JCStress's
+ * totals line; fewer tests with results than planned. It prints one line per scenario and carrier,
+ * then the totals line.
+ *
+ * <p>With {@code --expect-forbidden} the verdict is inverted, for a negative control (a test broken
+ * on purpose, {@code dev.loopkit.stress.negative}): it passes only if the run completed (every
+ * selected test ran, no errors) and the normal verdict failed because a FORBIDDEN outcome was
+ * observed. That proves the check is not vacuous: a real scenario's FORBIDDEN outcome fails it.
  *
  * <pre>
  * java -cp target/jcstress.jar dev.loopkit.stress.JCStressCheck \
- *     --jar target/jcstress.jar --planned 27 --out target/jcstress -- [JCStress options]
+ *     --jar target/jcstress.jar --tests 'dev[.]loopkit[.]stress[.]jcstress[.]' --planned 27 \
+ *     --out target/jcstress [--expect-forbidden] -- [JCStress options]
  * </pre>
  */
 public final class JCStressCheck {
@@ -46,21 +57,70 @@ public final class JCStressCheck {
           "Results: (\\d+) planned; (\\d+) passed, (\\d+) failed, (\\d+) soft errs, (\\d+) hard"
               + " errs");
 
+  /** The statuses of a test that ran to the end: passed, or failed on its outcomes. */
+  private static final Set<String> COMPLETED = Set.of("OK", "FAILED");
+
   /** What the run reported for one test, summed over its forks. */
-  private static final class TestResult {
+  static final class TestResult {
     final TreeSet<String> statuses = new TreeSet<>();
     final Map<String, Long> samples = new TreeMap<>();
     final Map<String, String> expect = new TreeMap<>();
     int forks;
 
-    long forbidden() {
-      long n = 0;
-      for (Map.Entry<String, Long> e : samples.entrySet()) {
-        if ("Forbidden".equals(expect.get(e.getKey()))) {
-          n += e.getValue();
+    /** The FORBIDDEN outcomes observed, with their sample counts. */
+    Map<String, Long> forbidden() {
+      Map<String, Long> seen = new TreeMap<>();
+      samples.forEach(
+          (id, n) -> {
+            if (n > 0 && "Forbidden".equals(expect.get(id))) {
+              seen.put(id, n);
+            }
+          });
+      return seen;
+    }
+  }
+
+  /**
+   * The verdict over one run.
+   *
+   * @param report one line per selected test, then JCStress's totals line
+   * @param ran how many of the selected tests have results
+   * @param problems why the run fails; empty if it passed
+   * @param forbidden per test that observed a FORBIDDEN outcome, how many samples did
+   * @param incomplete the problems that mean the run did not complete (a test missing, without
+   *     samples or in error, the totals missing or counting errors, a different number of tests
+   *     than planned): a subset of {@code problems}
+   */
+  record Verdict(
+      List<String> report,
+      int ran,
+      List<String> problems,
+      Map<String, Long> forbidden,
+      List<String> incomplete) {
+
+    boolean passed() {
+      return problems.isEmpty();
+    }
+
+    /**
+     * Why this run does not show the check catching a FORBIDDEN outcome (the negative control's
+     * verdict); empty if it does: the run completed, a FORBIDDEN outcome was observed, and the
+     * normal verdict failed naming it.
+     */
+    List<String> negativeControlProblems() {
+      List<String> missed = new ArrayList<>();
+      if (!incomplete.isEmpty()) {
+        missed.add("the run did not complete: " + String.join("; ", incomplete));
+      }
+      if (forbidden.isEmpty()) {
+        missed.add("no FORBIDDEN outcome was observed");
+      }
+      for (String test : forbidden.keySet()) {
+        if (problems.stream().noneMatch(p -> p.startsWith(test + " observed a FORBIDDEN"))) {
+          missed.add("the verdict did not fail on the FORBIDDEN outcome of " + test);
         }
       }
-      return n;
+      return missed;
     }
   }
 
@@ -70,12 +130,16 @@ public final class JCStressCheck {
     Path jar = null;
     Path out = Path.of("jcstress");
     int planned = -1;
+    String tests = null;
+    boolean expectForbidden = false;
     List<String> jcstressArgs = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--jar" -> jar = Path.of(args[++i]);
         case "--planned" -> planned = Integer.parseInt(args[++i]);
         case "--out" -> out = Path.of(args[++i]);
+        case "--tests" -> tests = args[++i];
+        case "--expect-forbidden" -> expectForbidden = true;
         case "--" -> {
           for (String a : Arrays.copyOfRange(args, i + 1, args.length)) {
             if (!a.isBlank()) {
@@ -88,24 +152,30 @@ public final class JCStressCheck {
       }
     }
     if (jar == null || planned < 1) {
-      throw new IllegalArgumentException("usage: --jar JAR --planned N [--out DIR] -- [options]");
+      throw new IllegalArgumentException(
+          "usage: --jar JAR --planned N [--tests REGEX] [--expect-forbidden] [--out DIR]"
+              + " -- [options]");
     }
-    System.exit(run(jar, planned, out, jcstressArgs));
+    System.exit(run(jar, planned, tests, expectForbidden, out, jcstressArgs));
   }
 
-  static int run(Path jar, int planned, Path out, List<String> jcstressArgs)
+  static int run(
+      Path jar,
+      int planned,
+      String tests,
+      boolean expectForbidden,
+      Path out,
+      List<String> jcstressArgs)
       throws IOException, InterruptedException {
-    List<String> problems = new ArrayList<>();
-    List<String> listed = listedTests();
-    if (listed.size() != planned) {
-      problems.add(
-          "the jar holds " + listed.size() + " JCStress tests, " + planned + " planned: " + listed);
-    }
+    List<String> listed = selected(listedTests(), tests);
     Files.createDirectories(out);
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-jar");
     command.add(jar.toAbsolutePath().toString());
+    if (tests != null) {
+      command.addAll(List.of("-t", tests));
+    }
     command.addAll(jcstressArgs);
     command.addAll(List.of("-v", "-r", out.resolve("results").toAbsolutePath().toString()));
     System.out.println("jcstress: " + String.join(" ", command));
@@ -129,24 +199,71 @@ public final class JCStressCheck {
     int exit = p.waitFor();
     long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
 
-    Map<String, TestResult> results = parse(lines);
-    String totals = null;
-    for (String line : lines) {
-      if (TOTALS.matcher(line).find()) {
-        totals = line.strip();
-      }
-    }
-
+    Verdict verdict = verdict(lines, listed, planned, exit);
     System.out.println();
-    System.out.println("jcstress summary (" + out.resolve("output.txt") + "):");
+    System.out.println("jcstress summary (" + log + "):");
+    verdict.report().forEach(line -> System.out.println("  " + line));
+    System.out.println(
+        "jcstress: "
+            + verdict.ran()
+            + " of "
+            + planned
+            + " planned tests ran in "
+            + seconds
+            + " s; "
+            + (verdict.passed() ? "PASSED" : "FAILED")
+            + (expectForbidden ? " (the negative control expects FAILED)" : ""));
+    for (String problem : verdict.problems()) {
+      System.out.println((expectForbidden ? "  expected problem: " : "  problem: ") + problem);
+    }
+    if (!expectForbidden) {
+      return verdict.passed() ? 0 : 1;
+    }
+    List<String> missed = verdict.negativeControlProblems();
+    if (missed.isEmpty()) {
+      verdict
+          .forbidden()
+          .forEach(
+              (test, n) ->
+                  System.out.println(
+                      "negative control: the checker caught the FORBIDDEN outcome of "
+                          + test
+                          + " ("
+                          + n
+                          + " samples); a FORBIDDEN outcome of a real scenario fails the"
+                          + " build the same way"));
+      return 0;
+    }
+    for (String m : missed) {
+      System.out.println("negative control: NOT caught: " + m);
+    }
+    return 1;
+  }
+
+  /**
+   * The verdict over JCStress's verbose output {@code lines}, for the selected tests {@code listed}
+   * of which {@code planned} were expected, and JCStress's exit code. Pure: reads nothing else.
+   */
+  static Verdict verdict(List<String> lines, List<String> listed, int planned, int exit) {
+    List<String> report = new ArrayList<>();
+    List<String> problems = new ArrayList<>();
+    List<String> incomplete = new ArrayList<>();
+    Map<String, Long> forbidden = new LinkedHashMap<>();
+    if (listed.size() != planned) {
+      String p = "the jar holds " + listed.size() + " selected JCStress tests, " + planned;
+      incomplete(problems, incomplete, p + " planned: " + listed);
+    }
+    Map<String, TestResult> results = parse(lines);
+    int ran = 0;
     for (String test : listed) {
       TestResult t = results.get(test);
       String name = test.substring(test.lastIndexOf('.', test.lastIndexOf('.') - 1) + 1);
       if (t == null) {
-        System.out.println("  " + name + ": NOT RUN");
-        problems.add(test + " did not run");
+        report.add(name + ": NOT RUN");
+        incomplete(problems, incomplete, test + " did not run");
         continue;
       }
+      ran++;
       StringBuilder outcomes = new StringBuilder();
       t.samples.forEach(
           (id, n) -> {
@@ -162,9 +279,8 @@ public final class JCStressCheck {
           });
       long total = t.samples.values().stream().mapToLong(Long::longValue).sum();
       String status = String.join("/", t.statuses);
-      System.out.println(
-          "  "
-              + name
+      report.add(
+          name
               + ": "
               + status
               + ", "
@@ -173,54 +289,75 @@ public final class JCStressCheck {
               + total
               + " samples: "
               + outcomes);
-      if (!t.statuses.equals(new TreeSet<>(List.of("OK")))) {
+      if (!COMPLETED.containsAll(t.statuses)) {
+        incomplete(problems, incomplete, test + " reported " + status);
+      } else if (!t.statuses.equals(Set.of("OK"))) {
         problems.add(test + " reported " + status);
       }
-      if (t.forbidden() > 0) {
-        problems.add(test + " observed a FORBIDDEN outcome " + t.forbidden() + " times");
+      Map<String, Long> seen = t.forbidden();
+      if (!seen.isEmpty()) {
+        long n = seen.values().stream().mapToLong(Long::longValue).sum();
+        forbidden.put(test, n);
+        problems.add(test + " observed a FORBIDDEN outcome " + n + " times: " + seen.keySet());
       }
       if (total == 0) {
-        problems.add(test + " reported no samples");
+        incomplete(problems, incomplete, test + " reported no samples");
       }
     }
     for (String test : results.keySet()) {
       if (!listed.contains(test)) {
-        problems.add("unexpected test in the output: " + test);
+        incomplete(problems, incomplete, "unexpected test in the output: " + test);
       }
     }
-    System.out.println("  " + (totals == null ? "(no totals line)" : totals));
+    String totals = null;
+    for (String line : lines) {
+      if (TOTALS.matcher(line).find()) {
+        totals = line.strip();
+      }
+    }
+    report.add(totals == null ? "(no totals line)" : totals);
     Matcher m = totals == null ? null : TOTALS.matcher(totals);
     if (m == null || !m.find()) {
-      problems.add("JCStress printed no totals line");
+      incomplete(problems, incomplete, "JCStress printed no totals line");
     } else {
       long runs = Long.parseLong(m.group(1));
       long passed = Long.parseLong(m.group(2));
-      if (passed != runs || !m.group(3).equals("0") || !m.group(4).equals("0")) {
-        problems.add("JCStress totals: " + totals);
-      }
-      if (!m.group(5).equals("0")) {
+      long failed = Long.parseLong(m.group(3));
+      long errors = Long.parseLong(m.group(4)) + Long.parseLong(m.group(5));
+      if (errors != 0 || passed + failed != runs) {
+        incomplete(problems, incomplete, "JCStress totals: " + totals);
+      } else if (failed != 0) {
         problems.add("JCStress totals: " + totals);
       }
       if (runs < planned) {
-        problems.add("JCStress planned " + runs + " runs for " + planned + " tests");
+        incomplete(
+            problems, incomplete, "JCStress planned " + runs + " runs for " + planned + " tests");
       }
     }
     if (exit != 0) {
       problems.add("JCStress exited with " + exit);
     }
-    System.out.println(
-        "jcstress: "
-            + results.size()
-            + " of "
-            + planned
-            + " planned tests ran in "
-            + seconds
-            + " s; "
-            + (problems.isEmpty() ? "PASSED" : "FAILED"));
-    for (String problem : problems) {
-      System.out.println("  problem: " + problem);
+    return new Verdict(
+        List.copyOf(report),
+        ran,
+        List.copyOf(problems),
+        Collections.unmodifiableMap(forbidden),
+        List.copyOf(incomplete));
+  }
+
+  /** Records a problem that means the run did not complete. */
+  private static void incomplete(List<String> problems, List<String> incomplete, String problem) {
+    problems.add(problem);
+    incomplete.add(problem);
+  }
+
+  /** The tests in {@code listed} whose name {@code regex} is found in (all if it is null). */
+  static List<String> selected(List<String> listed, String regex) {
+    if (regex == null) {
+      return listed;
     }
-    return problems.isEmpty() ? 0 : 1;
+    Pattern p = Pattern.compile(regex);
+    return listed.stream().filter(name -> p.matcher(name).find()).toList();
   }
 
   /** The test names in {@code META-INF/TestList} (records {@code JCTEST<len>S<name>...}). */
@@ -249,6 +386,7 @@ public final class JCStressCheck {
   static Map<String, TestResult> parse(List<String> lines) {
     Map<String, TestResult> results = new TreeMap<>();
     TestResult current = null;
+    boolean rows = false; // whether the current fork's table has begun
     for (String line : lines) {
       if (line.startsWith("RUN RESULTS:")) {
         break; // the summary repeats every test's table, summed over its forks
@@ -258,6 +396,7 @@ public final class JCStressCheck {
         current = results.computeIfAbsent(h.group(2), k -> new TestResult());
         current.statuses.add(h.group(1).strip());
         current.forks++;
+        rows = false;
         continue;
       }
       if (current == null) {
@@ -269,8 +408,9 @@ public final class JCStressCheck {
         long n = Long.parseLong(row.group(2).replace(",", ""));
         current.samples.merge(id, n, Long::sum);
         current.expect.put(id, row.group(4));
-      } else if (line.startsWith("  VM ") || line.isBlank() && !current.samples.isEmpty()) {
-        current = null; // the table ended
+        rows = true;
+      } else if (line.startsWith("  VM ") || line.isBlank() && rows) {
+        current = null; // the table ended (a later fork of the same test has its own table)
       }
     }
     return results;
