@@ -128,6 +128,14 @@ public final class LoopConfig {
         "unbounded or 1 to 2147483647",
         "How many offloads may wait for a thread of the pool before offload refuses.");
     define(
+        "loopkit.idle.spinMicros",
+        "20",
+        "0 to 1000000",
+        "How long a loop that runs out of work keeps polling for more before it lets its thread"
+            + " go (parks it; on fork-join, ends its pool task; 0: at once). A task or completion"
+            + " that arrives meanwhile costs no park and wake-up; the price is that much CPU per"
+            + " idle spell (on virtual, the loop yields its carrier thread meanwhile).");
+    define(
         "loopkit.threads.daemon",
         "true",
         "true | false",
@@ -304,6 +312,7 @@ public final class LoopConfig {
     queueBlocks();
     queueBlockTimeoutMillis();
     daemonThreads();
+    idleSpinMicros();
     uncaughtPolicy();
     unhandledRejectionPolicy();
     forkJoinSharedPool();
@@ -407,6 +416,11 @@ public final class LoopConfig {
   /** The names of the configured pools. */
   public List<String> poolNames() {
     return pools.stream().map(PoolSpec::name).toList();
+  }
+
+  /** {@code loopkit.idle.spinMicros}. */
+  public int idleSpinMicros() {
+    return parseInt("loopkit.idle.spinMicros", values.get("loopkit.idle.spinMicros"), 0, 1_000_000);
   }
 
   /** {@code loopkit.threads.daemon}. */

@@ -47,6 +47,7 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
   private final LoopDriver driver;
   private final SharedPool pool;
   private final int turnsPerTask;
+  private final IdleSpin idleSpin;
   private final AtomicInteger state = new AtomicInteger(IDLE);
   private final java.util.concurrent.CountDownLatch released =
       new java.util.concurrent.CountDownLatch(1);
@@ -54,6 +55,7 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
 
   ForkJoinCarrier(LoopDriver driver) {
     this.driver = driver;
+    this.idleSpin = new IdleSpin(driver, false);
     LoopConfig config = driver.config();
     this.turnsPerTask = config.forkJoinTurnsPerTask();
     this.pool = SharedPool.acquire(config, driver);
@@ -119,6 +121,11 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
         pool.fj.execute(this);
       }
       case AT_DEADLINE, IDLE -> {
+        if (idleSpin.awaitWork()) { // cheaper than ending the task and being scheduled again
+          state.set(SCHEDULED);
+          pool.fj.execute(this);
+          return;
+        }
         if (next == LoopDriver.Next.AT_DEADLINE && !driver.clock().isVirtual()) {
           armTimer(driver.nextDeadline() - driver.clock().nanoTime());
         }

@@ -20,6 +20,7 @@ import java.util.concurrent.locks.LockSupport;
  * producer's enqueue-then-wake), so a wake-up racing the decision is never lost. wake() unparks
  * only when it wins PARKED -> RUNNING, so a burst of producers unparks at most once.
  * On a virtual clock the thread never sleeps on real time: it parks until the clock advances.
+ * Before parking, an idle thread polls for work for a moment (IdleSpin).
  * }</pre>
  */
 abstract class ThreadCarrier implements Carrier, Runnable {
@@ -38,6 +39,7 @@ abstract class ThreadCarrier implements Carrier, Runnable {
 
   final LoopDriver driver;
   final ThreadFactory factory;
+  private final IdleSpin idleSpin;
   private volatile Thread thread; // the thread running turns now
 
   @SuppressWarnings("unused") // through PARK_STATE
@@ -46,7 +48,13 @@ abstract class ThreadCarrier implements Carrier, Runnable {
   ThreadCarrier(LoopDriver driver, ThreadFactory factory) {
     this.driver = driver;
     this.factory = factory;
+    this.idleSpin = new IdleSpin(driver, yieldsWhileIdle());
     this.thread = factory.newThread(this);
+  }
+
+  /** Whether the idle spin yields the thread rather than spinning on the CPU. */
+  boolean yieldsWhileIdle() {
+    return false;
   }
 
   @Override
@@ -81,6 +89,9 @@ abstract class ThreadCarrier implements Carrier, Runnable {
           return;
         }
         case AT_DEADLINE, IDLE -> {
+          if (idleSpin.awaitWork()) {
+            continue;
+          }
           PARK_STATE.setVolatile(this, PARKED);
           if (driver.hasPendingWork()) {
             PARK_STATE.setVolatile(this, RUNNING);

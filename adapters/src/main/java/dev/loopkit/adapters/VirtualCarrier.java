@@ -28,6 +28,12 @@ public final class VirtualCarrier extends ThreadCarrier {
     super(driver, Thread.ofVirtual().name(driver.name() + "-loop").factory());
   }
 
+  /** The idle spin yields the carrier thread, so that offloads' virtual threads run meanwhile. */
+  @Override
+  boolean yieldsWhileIdle() {
+    return true;
+  }
+
   /** A callback that awaits is suspended; another virtual thread takes over the turns. */
   @Override
   public boolean canSuspendCallbacks() {

@@ -29,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -65,18 +64,18 @@ import java.util.concurrent.locks.LockSupport;
  * that stops the loop: nothing more runs) -> TERMINATED. Only the loop writes TERMINATED.
  *
  * Submission vs shutdown (the task ledger). A producer checks the state, enqueues, then checks
- * again; if the loop is no longer RUNNING it tries to take its node back (TaskQueue.reclaim). The
+ * again; if the loop is no longer RUNNING it tries to take its item back (TaskQueue.reclaim). The
  * loop, shutdownNow and the producer all take an item with an atomic getAndSet, so exactly one of
  * them owns it: it runs, is returned by shutdownNow, or its submit throws. After SHUTDOWN the loop
- * keeps draining; it terminates only when, after SHUTDOWN was published, it finds no node, no
+ * keeps draining; it terminates only when, after SHUTDOWN was published, it finds no queued slot, no
  * pending offload and nothing ref'd: a producer that enqueued before seeing SHUTDOWN is then
- * either seen by the loop or takes its node back.
+ * either seen by the loop or takes its item back.
  *
  * Offloads count as pending from before their state check until their completion has run on the
  * loop, so a loop never terminates under an accepted offload (except by STOP, which rejects it).
  * }</pre>
  */
-public final class EventLoop extends AbstractExecutorService implements Loop, LoopDriver {
+public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver {
 
   /** Server mode lives until shut down; program mode ends when nothing ref'd is left. */
   public enum Mode {
@@ -95,6 +94,10 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
    * does; bookkeeping such as a cancel's clean-up does not).
    */
   private record InternalTask(Runnable action, boolean inBatch) {}
+
+  /** Whether a queued item takes a place in the poll phase's batch. */
+  private static final java.util.function.Predicate<Object> IN_BATCH =
+      item -> !(item instanceof InternalTask it) || it.inBatch();
 
   private static final System.Logger LOG = System.getLogger("dev.loopkit");
   private static final ThreadLocal<EventLoop> CURRENT = new ThreadLocal<>();
@@ -140,32 +143,17 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   // ---- confined to the loop ----
   private final TimerQueue timers = new TimerQueue();
   private final ArrayDeque<ImmediateTask> immediates = new ArrayDeque<>();
-  private int refImmediates;
   private final ArrayDeque<Runnable> ticks = new ArrayDeque<>();
   private final ArrayDeque<Runnable> microtasks = new ArrayDeque<>();
   private ArrayList<Runnable> closing = new ArrayList<>();
   private ArrayList<Promise<?>> rejections;
-  private long nextDeadline;
-  private long polled; // items the poll phase took, for shutdownGracefully's quiet period
 
   // ---- the turn in progress, kept in fields so that another thread can continue it (loop) ----
+  // (the fields themselves are in EventLoopTurnFields, on cache lines of their own)
   private static final int TIMERS = 0;
   private static final int POLL = 1;
   private static final int CHECK = 2;
   private static final int CLOSE = 3;
-  private int phase = TIMERS;
-  private boolean phaseBegun;
-  private long passNow;
-  private long passSeq;
-  private TaskQueue.Node pollEnd;
-  private int pollBudget;
-  private int checkLeft;
-  private ArrayList<Runnable> closeBatch;
-  private int closeIndex;
-  private TimerTask firing;
-  private long firingStart;
-  private long firingDeadline;
-  private boolean owedCheckpoint;
   private final ArrayList<Suspension> suspended = new ArrayList<>();
 
   private EventLoop(LoopConfig config, Mode mode) {
@@ -385,7 +373,7 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   private void runPoll() {
     if (!phaseBegun) {
       phaseBegun = true;
-      pollEnd = tasks.snapshotTail();
+      pollEnd = tasks.publishedEnd(maxBatch, IN_BATCH);
       pollBudget = maxBatch;
     }
     while (pollBudget > 0 && state < STOP) {
@@ -409,7 +397,6 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
         runCallback((Runnable) item);
       }
     }
-    pollEnd = null;
     enterPhase(CHECK);
   }
 
@@ -608,7 +595,9 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     if (s == SHUTDOWN && !isAlive()) {
       return finishTermination();
     }
-    if (!closing.isEmpty() || !immediates.isEmpty() || tasks.hasNodes()) {
+    // nextWritten, not hasNodes: a slot reserved but not yet written is left to the carrier's
+    // hasPendingWork before it parks, so that a turn does not read the producers' counter
+    if (!closing.isEmpty() || !immediates.isEmpty() || tasks.nextWritten()) {
       return Next.RUN_AGAIN;
     }
     if (!timers.isEmpty()) {
@@ -1123,8 +1112,8 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
         return;
       }
     }
-    TaskQueue.Node node = tasks.offer(item);
-    if (state != RUNNING && TaskQueue.reclaim(node)) {
+    long ticket = tasks.offer(item);
+    if (state != RUNNING && tasks.reclaim(ticket)) {
       if (queued != null) {
         queued.decrementAndGet();
       }
@@ -1188,8 +1177,8 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
     if (state >= STOP) {
       return false;
     }
-    TaskQueue.Node node = tasks.offer(new InternalTask(action, inBatch));
-    if (state >= STOP && TaskQueue.reclaim(node)) {
+    long ticket = tasks.offer(new InternalTask(action, inBatch));
+    if (state >= STOP && tasks.reclaim(ticket)) {
       return false;
     }
     if (!inEventLoop()) {
@@ -1663,6 +1652,11 @@ public final class EventLoop extends AbstractExecutorService implements Loop, Lo
   @Override
   public boolean hasPendingWork() {
     return tasks.hasNodes() || state >= STOP;
+  }
+
+  @Override
+  public boolean hasReadyWork() {
+    return tasks.nextWritten() || state >= STOP;
   }
 
   @Override

@@ -41,6 +41,15 @@ public interface LoopDriver {
   /** Whether work is waiting that the last answer did not account for (checked before parking). */
   boolean hasPendingWork();
 
+  /**
+   * A cheaper {@link #hasPendingWork()} for polling while idle: may miss work for a moment (a task
+   * being handed in), never reports work that is not there. Check {@link #hasPendingWork()} before
+   * parking.
+   */
+  default boolean hasReadyWork() {
+    return hasPendingWork();
+  }
+
   /** The loop's clock. */
   LoopClock clock();
 

@@ -20,14 +20,14 @@ import org.junit.jupiter.api.Test;
  * {@code drainAll} share one non-parallel group (one consumer at a time, as the loop and {@code
  * shutdownNow} are in practice serialised by the loop's state).
  *
- * <p>The consumer's {@code poll} is the poll phase's way of taking one item: read the tail, take up
- * to it; a link not yet published ends a pass early (Vyukov's queue is not linearizable at that
- * instant), so, like the loop, which turns again while {@code hasNodes()}, it retries until it has
- * an item or the queue holds no node.
+ * <p>The consumer's {@code poll} is the poll phase's way of taking one item: read how far the slots
+ * are written, take up to there; a slot reserved but not yet written ends a pass early (the queue
+ * is not linearizable at that instant), so, like the loop, which turns again while {@code
+ * hasNodes()}, it retries until it has an item or the queue holds no node.
  *
- * <p>{@code reclaim} (a producer taking its own item back) is not modelled here: it needs the node
- * of a particular offer, which a Lincheck operation cannot name; the soak and JCStress cover it
- * through {@code shutdownNow} and rejected submissions.
+ * <p>{@code reclaim} (a producer taking its own item back) is not modelled here: it needs the
+ * ticket of a particular offer, which a Lincheck operation cannot name; the soak and JCStress cover
+ * it through {@code shutdownNow} and rejected submissions.
  *
  * <p>Negative control: the same checks on a queue whose {@code offer} reads the tail and then
  * writes it (instead of one atomic swap) must fail; two producers interleaved between the read and
@@ -57,7 +57,7 @@ class TaskQueueLincheckTest {
   /** The real queue under Lincheck. */
   @Param(name = "v", gen = IntGen.class, conf = "1:9")
   public static final class RealQueue {
-    private final TaskQueue queue = new TaskQueue();
+    private final TaskQueue queue = new TaskQueue(2); // small chunks: offers cross chunk ends
 
     @Operation
     public void offer(@Param(name = "v") int v) {
@@ -67,14 +67,14 @@ class TaskQueueLincheckTest {
     @Operation(nonParallelGroup = "consumer")
     public Integer poll() {
       while (true) {
-        Object item = queue.pollUpTo(queue.snapshotTail());
+        Object item = queue.pollUpTo(queue.publishedEnd(Integer.MAX_VALUE, item -> true));
         if (item != null) {
           return (Integer) item;
         }
         if (!queue.hasNodes()) {
           return null;
         }
-        Thread.onSpinWait(); // a producer is between its swap and its link
+        Thread.onSpinWait(); // a producer is between its reservation and its store
       }
     }
 

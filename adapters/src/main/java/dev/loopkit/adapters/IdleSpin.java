@@ -1,0 +1,46 @@
+package dev.loopkit.adapters;
+
+import dev.loopkit.spi.LoopDriver;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The idle spell before a carrier lets its thread go (parks it, or ends its pool task): it polls
+ * for work for {@code loopkit.idle.spinMicros}, so that a task or an offload completion arriving
+ * within that spell costs no park and wake-up (an unpark is a system call for the producer, and
+ * waking a parked thread takes microseconds).
+ */
+final class IdleSpin {
+  private final LoopDriver driver;
+  private final long nanos;
+  private final boolean yield;
+
+  /**
+   * {@code yield}: pause with {@link Thread#yield} (a virtual thread lets others run meanwhile).
+   */
+  IdleSpin(LoopDriver driver, boolean yield) {
+    this.driver = driver;
+    this.nanos = TimeUnit.MICROSECONDS.toNanos(driver.config().idleSpinMicros());
+    this.yield = yield;
+  }
+
+  /** Polls for work for up to the configured spell; true if some arrived. */
+  boolean awaitWork() {
+    if (nanos == 0) {
+      return false;
+    }
+    long end = System.nanoTime() + nanos;
+    do {
+      for (int i = 0; i < 32; i++) {
+        if (driver.hasReadyWork()) {
+          return true;
+        }
+        if (yield) {
+          Thread.yield();
+        } else {
+          Thread.onSpinWait();
+        }
+      }
+    } while (System.nanoTime() - end < 0);
+    return false;
+  }
+}
