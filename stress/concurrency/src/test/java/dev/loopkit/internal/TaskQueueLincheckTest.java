@@ -67,7 +67,7 @@ class TaskQueueLincheckTest {
     @Operation(nonParallelGroup = "consumer")
     public Integer poll() {
       while (true) {
-        Object item = queue.pollUpTo(queue.publishedEnd(Integer.MAX_VALUE, item -> true));
+        Object item = queue.pollUpTo(queue.publishedEnd(Integer.MAX_VALUE, any -> true));
         if (item != null) {
           return (Integer) item;
         }
