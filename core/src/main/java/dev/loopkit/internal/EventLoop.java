@@ -104,6 +104,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   private static final AtomicInteger LOOP_SEQ = new AtomicInteger();
   private static final long MAX_DELAY_MILLIS = Integer.MAX_VALUE;
   private static final long MAX_SCHEDULE_NANOS = Long.MAX_VALUE >> 2; // ~36 years: no overflow
+  private static final int ID_BLOCK = 1024;
 
   private static final int RUNNING = 0;
   private static final int SHUTDOWN = 1;
@@ -617,7 +618,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     }
     if (state == RUNNING) {
       for (KeepAliveHandle k : keepAlives) {
-        if (k.ref) {
+        if (k.refd()) {
           return true;
         }
       }
@@ -630,7 +631,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     List<TimerTask> drop = new ArrayList<>();
     timers.forEach(
         t -> {
-          if (!t.internal && (t.periodNanos != 0 || !t.ref)) {
+          if (!t.internal && (t.periodNanos != 0 || !t.refd())) {
             drop.add(t);
           }
         });
@@ -811,14 +812,27 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   @Override
   public Immediate setImmediate(Runnable callback) {
     requireNonNull(callback, "callback");
-    ImmediateTask im = new ImmediateTask(this, ids.getAndIncrement(), callback);
     if (inEventLoop()) {
       checkAccepting("setImmediate");
+      ImmediateTask im = new ImmediateTask(this, immediateId(), callback);
       immediateArrived(im);
-    } else {
-      submitItem(im, "setImmediate");
+      return im;
     }
+    ImmediateTask im = new ImmediateTask(this, ids.getAndIncrement(), callback);
+    submitItem(im, "setImmediate");
     return im;
+  }
+
+  /**
+   * An id for an immediate made on the loop, from a block the loop reserves from {@code ids}: no
+   * atomic per immediate (loop). Immediates' ids order nothing; timers' do (their sequence).
+   */
+  private long immediateId() {
+    if (idNext == idEnd) {
+      idNext = ids.getAndAdd(ID_BLOCK);
+      idEnd = idNext + ID_BLOCK;
+    }
+    return idNext++;
   }
 
   void immediateArrived(ImmediateTask im) {
@@ -826,7 +840,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       return;
     }
     immediates.add(im);
-    if (im.ref) {
+    if (im.refd()) {
       im.counted = true;
       refImmediates++;
     }
@@ -848,7 +862,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   }
 
   void changeImmediateRef(ImmediateTask im, boolean value) {
-    im.ref = value;
+    im.setRefd(value);
     if (value && !im.counted && im.state == ImmediateTask.QUEUED && immediates.contains(im)) {
       im.counted = true;
       refImmediates++;
@@ -948,8 +962,8 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   }
 
   void changeTimerRef(TimerTask t, boolean value) {
-    if (t.ref != value) {
-      t.ref = value;
+    if (t.refd() != value) {
+      t.setRefd(value);
       timers.refChanged(t, value);
     }
   }
@@ -988,7 +1002,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   }
 
   void changeKeepAliveRef(KeepAliveHandle k, boolean value) {
-    k.ref = value;
+    k.setRefd(value);
   }
 
   // ==== offload
@@ -1550,7 +1564,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
               step,
               clock.nanoTime() + step);
       t.internal = true;
-      t.ref = false;
+      t.setRefd(false);
       timers.add(t);
       check();
     }
@@ -1601,14 +1615,14 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         t ->
             out.add(
                 new HandleInfo(
-                    t.kind(), t.id, t.ref, Optional.of(Duration.ofNanos(t.deadline - now)))));
+                    t.kind(), t.id, t.refd(), Optional.of(Duration.ofNanos(t.deadline - now)))));
     for (ImmediateTask im : immediates) {
       if (im.state == ImmediateTask.QUEUED) {
-        out.add(new HandleInfo(im.kind(), im.id, im.ref, Optional.empty()));
+        out.add(new HandleInfo(im.kind(), im.id, im.refd(), Optional.empty()));
       }
     }
     for (KeepAliveHandle k : keepAlives) {
-      out.add(new HandleInfo(k.kind(), k.id, k.ref, Optional.empty()));
+      out.add(new HandleInfo(k.kind(), k.id, k.refd(), Optional.empty()));
     }
     for (OffloadPool.Task<?> task : offloads) {
       out.add(new HandleInfo("offload", task.id, true, Optional.empty()));

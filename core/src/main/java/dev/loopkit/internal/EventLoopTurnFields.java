@@ -33,6 +33,8 @@ abstract class EventLoopTurnFields extends EventLoopPadBefore {
   long pollEnd;
   long firingStart;
   long firingDeadline;
+  long idNext; // the block of ids for immediates made on the loop
+  long idEnd;
   int refImmediates;
   int phase; // EventLoop.TIMERS
   int pollBudget;

@@ -25,7 +25,9 @@ abstract class HandleBase implements Handle {
 
   final EventLoop loop;
   final long id;
-  volatile boolean ref = true;
+  // Inverted, so that a new handle (ref'd) needs no volatile write: that fence is a cost per
+  // setImmediate/setTimeout. Written on the loop only; read from any thread.
+  private volatile boolean unrefd;
 
   @SuppressWarnings("unused") // through CLOSED
   private volatile boolean closed;
@@ -42,7 +44,17 @@ abstract class HandleBase implements Handle {
 
   @Override
   public final boolean hasRef() {
-    return ref;
+    return !unrefd;
+  }
+
+  /** Whether it holds the loop open (as hasRef). */
+  final boolean refd() {
+    return !unrefd;
+  }
+
+  /** Sets what {@link #refd()} answers (loop only). */
+  final void setRefd(boolean value) {
+    unrefd = !value;
   }
 
   @Override
@@ -83,6 +95,6 @@ abstract class HandleBase implements Handle {
 
   @Override
   public String toString() {
-    return kind() + "#" + id + (ref ? "" : " (unref'd)");
+    return kind() + "#" + id + (unrefd ? " (unref'd)" : "");
   }
 }

@@ -57,7 +57,7 @@ final class TimerQueue {
     heap[i] = t;
     t.heapIndex = i;
     siftUp(i);
-    if (t.ref) {
+    if (t.refd()) {
       refCount++;
     }
   }
@@ -105,7 +105,7 @@ final class TimerQueue {
   private void removeAt(int i) {
     TimerTask removed = heap[i];
     removed.heapIndex = -1;
-    if (removed.ref) {
+    if (removed.refd()) {
       refCount--;
     }
     int last = --size;
