@@ -293,6 +293,9 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
    * suspended (virtual carrier) the thread that takes over continues the same turn where it was.
    */
   private void runTurn() {
+    if (phase == TIMERS && timers.isEmpty() && !tasks.nextWritten()) {
+      enterPhase(CHECK); // no timer, nothing polled: straight to the immediates (a chain of them)
+    }
     if (phase == TIMERS) {
       runTimers();
     }
@@ -815,7 +818,9 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     if (inEventLoop()) {
       checkAccepting("setImmediate");
       ImmediateTask im = new ImmediateTask(this, immediateId(), callback);
-      immediateArrived(im);
+      immediates.add(im); // new: queued and ref'd, no one else has seen it
+      im.counted = true;
+      refImmediates++;
       return im;
     }
     ImmediateTask im = new ImmediateTask(this, ids.getAndIncrement(), callback);
