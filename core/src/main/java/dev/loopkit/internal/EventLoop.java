@@ -942,7 +942,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   }
 
   void timerArrived(TimerTask t) {
-    if (t.state == TimerTask.SCHEDULED && t.heapIndex < 0) {
+    if (t.state == TimerTask.SCHEDULED && !timers.contains(t)) {
       timers.add(t);
     }
   }

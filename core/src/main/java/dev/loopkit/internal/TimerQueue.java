@@ -1,18 +1,48 @@
 package dev.loopkit.internal;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The loop's timers, as a binary min-heap ordered by (deadline, sequence): the earliest deadline
- * first, equal deadlines in creation (or re-arming) order. Confined to the loop.
+ * The loop's timers, in exact (deadline, sequence) order: the earliest deadline first, equal
+ * deadlines in creation (or re-arming) order. Confined to the loop. {@link #refCount()} counts the
+ * ref'd timers, for the loop's liveness.
  *
- * <p>Each timer knows its index, so removing a cancelled timer costs O(log n) (as jsr166's {@code
- * ScheduledThreadPoolExecutor.DelayedWorkQueue}). {@link #refCount()} counts the ref'd timers, for
- * the loop's liveness.
+ * <pre>{@code
+ * Implementation notes
+ *
+ * A timing wheel in front of a heap. Time is cut into ticks of 2^20 ns (about 1 ms); the cursor is
+ * the last tick the loop has reached. A timer whose tick is
+ *   at or before the cursor    is in the ready heap (exact order);
+ *   within WHEEL ticks after   is in that tick's bucket (unordered; add and remove O(1));
+ *   further                    is in the far heap.
+ * When the loop's clock passes a tick, its bucket moves into the ready heap, and far timers that
+ * came within reach move into buckets. Every due timer is then in the ready heap (a bucket or far
+ * timer's tick is after the cursor, so after now), whose order is exact; so the wheel changes
+ * nothing observable, it only keeps the heap small (about one tick's timers) and makes the common
+ * schedule-then-cancel O(1), as in Netty's HashedWheelTimer but without its tick-granular order.
+ * A timer knows where it is and its index there (TimerTask.where, index).
+ * }</pre>
  */
 final class TimerQueue {
-  private TimerTask[] heap = new TimerTask[16];
+  static final byte NONE = 0;
+  static final byte READY = 1;
+  static final byte BUCKET = 2;
+  static final byte FAR = 3;
+
+  private static final int SHIFT = 20;
+  private static final int WHEEL = 256;
+  private static final int MASK = WHEEL - 1;
+
+  private final TimerHeap ready = new TimerHeap();
+  private final TimerHeap far = new TimerHeap();
+  private final TimerTask[][] buckets = new TimerTask[WHEEL][];
+  private final int[] bucketSizes = new int[WHEEL];
+  private final long[] occupied = new long[WHEEL / 64];
+  private boolean started; // whether cursor is set
+  private long cursor;
   private int size;
   private int refCount;
 
@@ -30,7 +60,26 @@ final class TimerQueue {
 
   /** The earliest deadline; only when not empty. */
   long peekDeadline() {
-    return heap[0].deadline;
+    long best = 0;
+    boolean found = false;
+    TimerTask r = ready.peek();
+    if (r != null) {
+      best = r.deadline;
+      found = true;
+    }
+    int b = firstOccupied();
+    if (b >= 0) {
+      TimerTask[] bucket = buckets[b];
+      for (int i = 0, n = bucketSizes[b]; i < n; i++) {
+        if (!found || bucket[i].deadline - best < 0) {
+          best = bucket[i].deadline;
+          found = true;
+        }
+      }
+    } else if (!far.isEmpty() && (!found || far.peek().deadline - best < 0)) {
+      best = far.peek().deadline; // buckets are empty, so far holds the rest
+    }
+    return best;
   }
 
   /**
@@ -41,40 +90,47 @@ final class TimerQueue {
     if (size == 0) {
       return null;
     }
-    TimerTask t = heap[0];
-    if (t.deadline - now > 0 || t.seq >= passSeq) {
+    long tick = now >> SHIFT;
+    if (!started || tick - cursor > 0) {
+      advanceTo(tick);
+    }
+    TimerTask t = ready.peek();
+    if (t == null || t.deadline - now > 0 || t.seq >= passSeq) {
       return null;
     }
-    removeAt(0);
+    ready.poll();
+    removed(t);
     return t;
   }
 
   void add(TimerTask t) {
-    if (size == heap.length) {
-      heap = Arrays.copyOf(heap, size * 2);
+    if (!started) {
+      started = true;
+      cursor = (t.deadline - t.delayNanos) >> SHIFT; // about now
     }
-    int i = size++;
-    heap[i] = t;
-    t.heapIndex = i;
-    siftUp(i);
+    size++;
     if (t.refd()) {
       refCount++;
     }
+    place(t);
   }
 
   /** Removes {@code t} if it is queued; true if it was. */
   boolean remove(TimerTask t) {
-    int i = t.heapIndex;
-    if (i < 0 || i >= size || heap[i] != t) {
-      return false;
+    switch (t.where) {
+      case READY -> ready.remove(t);
+      case FAR -> far.remove(t);
+      case BUCKET -> removeFromBucket(t);
+      default -> {
+        return false;
+      }
     }
-    removeAt(i);
+    removed(t);
     return true;
   }
 
   boolean contains(TimerTask t) {
-    int i = t.heapIndex;
-    return i >= 0 && i < size && heap[i] == t;
+    return t.where != NONE;
   }
 
   /** Adjusts the ref count after {@code t}'s ref flag changed from {@code !nowRef}. */
@@ -84,85 +140,149 @@ final class TimerQueue {
     }
   }
 
+  /** Each queued timer, in no particular order. */
   void forEach(Consumer<TimerTask> action) {
-    for (int i = 0; i < size; i++) {
-      action.accept(heap[i]);
+    ready.forEach(action);
+    for (int b = 0; b < WHEEL; b++) {
+      for (int i = 0, n = bucketSizes[b]; i < n; i++) {
+        action.accept(buckets[b][i]);
+      }
     }
+    far.forEach(action);
   }
 
   /** Removes every timer, passing each to {@code action}. */
   void clear(Consumer<TimerTask> action) {
-    TimerTask[] old = Arrays.copyOf(heap, size);
-    Arrays.fill(heap, 0, size, null);
+    List<TimerTask> all = new ArrayList<>(size);
+    forEach(all::add);
+    ready.clear();
+    far.clear();
+    for (int b = 0; b < WHEEL; b++) {
+      if (buckets[b] != null) {
+        Arrays.fill(buckets[b], 0, bucketSizes[b], null);
+      }
+      bucketSizes[b] = 0;
+    }
+    Arrays.fill(occupied, 0);
     size = 0;
     refCount = 0;
-    for (TimerTask t : old) {
-      t.heapIndex = -1;
+    for (TimerTask t : all) {
+      t.where = NONE;
+      t.index = -1;
       action.accept(t);
     }
   }
 
-  private void removeAt(int i) {
-    TimerTask removed = heap[i];
-    removed.heapIndex = -1;
-    if (removed.refd()) {
+  private void removed(TimerTask t) {
+    t.where = NONE;
+    t.index = -1;
+    size--;
+    if (t.refd()) {
       refCount--;
     }
-    int last = --size;
+  }
+
+  /** Puts {@code t} where its tick belongs, given the cursor. */
+  private void place(TimerTask t) {
+    long ahead = (t.deadline >> SHIFT) - cursor;
+    if (ahead <= 0) {
+      t.where = READY;
+      ready.add(t);
+    } else if (ahead < WHEEL) {
+      addToBucket(t, (int) (t.deadline >> SHIFT) & MASK);
+    } else {
+      t.where = FAR;
+      far.add(t);
+    }
+  }
+
+  private void addToBucket(TimerTask t, int b) {
+    TimerTask[] bucket = buckets[b];
+    int n = bucketSizes[b];
+    if (bucket == null) {
+      bucket = buckets[b] = new TimerTask[16];
+    } else if (n == bucket.length) {
+      bucket = buckets[b] = Arrays.copyOf(bucket, n * 2);
+    }
+    bucket[n] = t;
+    bucketSizes[b] = n + 1;
+    occupied[b >>> 6] |= 1L << b;
+    t.where = BUCKET;
+    t.index = n;
+  }
+
+  private void removeFromBucket(TimerTask t) {
+    int b = (int) (t.deadline >> SHIFT) & MASK;
+    TimerTask[] bucket = buckets[b];
+    int last = --bucketSizes[b];
+    int i = t.index;
     if (i != last) {
-      TimerTask moved = heap[last];
-      heap[i] = moved;
-      moved.heapIndex = i;
-      heap[last] = null;
-      siftDown(i);
-      if (heap[i] == moved) {
-        siftUp(i);
+      TimerTask moved = bucket[last];
+      bucket[i] = moved;
+      moved.index = i;
+    }
+    bucket[last] = null;
+    if (last == 0) {
+      occupied[b >>> 6] &= ~(1L << b);
+    }
+  }
+
+  /** Moves the cursor to {@code tick}: buckets it passes go to the ready heap, far ones closer. */
+  private void advanceTo(long tick) {
+    if (!started) {
+      started = true;
+      cursor = tick;
+      return;
+    }
+    if (tick - cursor >= WHEEL) {
+      for (int b = 0; b < WHEEL; b++) {
+        drain(b);
       }
     } else {
-      heap[last] = null;
+      for (long k = cursor + 1; k - tick <= 0; k++) {
+        int b = (int) k & MASK;
+        if ((occupied[b >>> 6] & (1L << b)) != 0) {
+          drain(b);
+        }
+      }
+    }
+    cursor = tick;
+    while (!far.isEmpty() && (far.peek().deadline >> SHIFT) - cursor < WHEEL) {
+      place(far.poll());
     }
   }
 
-  private static boolean before(TimerTask a, TimerTask b) {
-    long d = a.deadline - b.deadline;
-    return d < 0 || (d == 0 && a.seq < b.seq);
+  /** Moves bucket {@code b}'s timers into the ready heap. */
+  private void drain(int b) {
+    TimerTask[] bucket = buckets[b];
+    int n = bucketSizes[b];
+    for (int i = 0; i < n; i++) {
+      TimerTask t = bucket[i];
+      bucket[i] = null;
+      t.where = READY;
+      ready.add(t);
+    }
+    bucketSizes[b] = 0;
+    occupied[b >>> 6] &= ~(1L << b);
   }
 
-  private void siftUp(int i) {
-    TimerTask t = heap[i];
-    while (i > 0) {
-      int parent = (i - 1) >>> 1;
-      TimerTask p = heap[parent];
-      if (!before(t, p)) {
-        break;
+  /** The first occupied bucket after the cursor (wrapping), or -1. */
+  private int firstOccupied() {
+    int start = (int) (cursor + 1) & MASK;
+    int startWord = start >>> 6;
+    long fromStart = -1L << (start & 63);
+    for (int step = 0; step <= WHEEL / 64; step++) {
+      int word = (startWord + step) % (WHEEL / 64);
+      long bits = occupied[word];
+      if (step == 0) {
+        bits &= fromStart;
+      } else if (step == WHEEL / 64) {
+        bits &= ~fromStart; // back at the start's word: the buckets before the start
       }
-      heap[i] = p;
-      p.heapIndex = i;
-      i = parent;
+      if (bits != 0) {
+        return (word << 6) + Long.numberOfTrailingZeros(bits);
+      }
     }
-    heap[i] = t;
-    t.heapIndex = i;
-  }
-
-  private void siftDown(int i) {
-    TimerTask t = heap[i];
-    int half = size >>> 1;
-    while (i < half) {
-      int child = 2 * i + 1;
-      TimerTask c = heap[child];
-      int right = child + 1;
-      if (right < size && before(heap[right], c)) {
-        child = right;
-        c = heap[child];
-      }
-      if (!before(c, t)) {
-        break;
-      }
-      heap[i] = c;
-      c.heapIndex = i;
-      i = child;
-    }
-    heap[i] = t;
-    t.heapIndex = i;
+    return -1;
   }
 }

@@ -12,7 +12,7 @@ import java.lang.invoke.VarHandle;
  *
  * state moves SCHEDULED -> RUNNING -> (DONE | SCHEDULED again for an interval), or SCHEDULED ->
  * CANCELLED; the firing loop and cancel() race by CAS, so a timeout either runs or its cancel
- * returns true, never both. deadline, seq, heapIndex and refreshRequested are confined to the
+ * returns true, never both. deadline, seq, where, index and refreshRequested are confined to the
  * loop. A timer made off the loop reaches it through the task queue (arrive()).
  * }</pre>
  */
@@ -40,7 +40,8 @@ class TimerTask extends HandleBase implements Timer, EventLoop.Arrival {
   // Confined to the loop (deadline is written before the timer is published to it).
   long deadline;
   long seq;
-  int heapIndex = -1;
+  byte where; // in the loop's TimerQueue: TimerQueue.NONE, READY, BUCKET or FAR
+  int index = -1; // its index there
   boolean refreshRequested;
   boolean internal; // the loop's own (e.g. graceful shutdown's clock): survives shutdown()
 
