@@ -2,6 +2,7 @@ package dev.loopkit.internal;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -18,11 +19,13 @@ import java.util.function.Consumer;
  *   at or before the cursor    is in the ready heap (exact order);
  *   within WHEEL ticks after   is in that tick's bucket (unordered; add and remove O(1));
  *   further                    is in the far heap.
- * When the loop's clock passes a tick, its bucket moves into the ready heap, and far timers that
- * came within reach move into buckets. Every due timer is then in the ready heap (a bucket or far
- * timer's tick is after the cursor, so after now), whose order is exact; so the wheel changes
- * nothing observable, it only keeps the heap small (about one tick's timers) and makes the common
- * schedule-then-cancel O(1), as in Netty's HashedWheelTimer but without its tick-granular order.
+ * When the loop's clock passes a tick, its bucket joins the run, an array sorted once per tick, and
+ * far timers that came within reach move into buckets. Every due timer is then in the run or the
+ * ready heap (a bucket or far timer's tick is after the cursor, so after now), and the next is the
+ * smaller of their firsts, in exact order; so the wheel changes nothing observable. It makes the
+ * common schedule-then-cancel O(1) (as in Netty's HashedWheelTimer, without its tick-granular
+ * order) and a timer's way out one sort per tick instead of heap sifts over timer objects. A timer
+ * removed from the run stays there, dead, until the run passes it.
  * A timer knows where it is and its index there (TimerTask.where, index).
  * }</pre>
  */
@@ -31,12 +34,25 @@ final class TimerQueue {
   static final byte READY = 1;
   static final byte BUCKET = 2;
   static final byte FAR = 3;
+  static final byte RUN = 4;
+
+  /** (deadline, sequence) order; deadlines compared by difference, as nanoTime values. */
+  private static final Comparator<TimerTask> ORDER =
+      (a, b) -> {
+        long d = a.deadline - b.deadline;
+        return d != 0 ? (d < 0 ? -1 : 1) : Long.compare(a.seq, b.seq);
+      };
 
   private static final int SHIFT = 20;
   private static final int WHEEL = 256;
   private static final int MASK = WHEEL - 1;
 
   private final TimerHeap ready = new TimerHeap();
+  // The buckets the cursor passed, sorted once: run[runHead, runEnd). An entry is live while its
+  // timer's where is RUN and its index is the entry's; a removed one is skipped when reached.
+  private TimerTask[] run = new TimerTask[64];
+  private int runHead;
+  private int runEnd;
   private final TimerHeap far = new TimerHeap();
   private final TimerTask[][] buckets = new TimerTask[WHEEL][];
   private final int[] bucketSizes = new int[WHEEL];
@@ -62,7 +78,7 @@ final class TimerQueue {
   long peekDeadline() {
     long best = 0;
     boolean found = false;
-    TimerTask r = ready.peek();
+    TimerTask r = first();
     if (r != null) {
       best = r.deadline;
       found = true;
@@ -94,11 +110,15 @@ final class TimerQueue {
     if (!started || tick - cursor > 0) {
       advanceTo(tick);
     }
-    TimerTask t = ready.peek();
+    TimerTask t = first();
     if (t == null || t.deadline - now > 0 || t.seq >= passSeq) {
       return null;
     }
-    ready.poll();
+    if (t.where == RUN) {
+      run[runHead++] = null;
+    } else {
+      ready.poll();
+    }
     removed(t);
     return t;
   }
@@ -121,6 +141,7 @@ final class TimerQueue {
       case READY -> ready.remove(t);
       case FAR -> far.remove(t);
       case BUCKET -> removeFromBucket(t);
+      case RUN -> {} // skipped when reached
       default -> {
         return false;
       }
@@ -142,6 +163,11 @@ final class TimerQueue {
 
   /** Each queued timer, in no particular order. */
   void forEach(Consumer<TimerTask> action) {
+    for (int i = runHead; i < runEnd; i++) {
+      if (liveInRun(i)) {
+        action.accept(run[i]);
+      }
+    }
     ready.forEach(action);
     for (int b = 0; b < WHEEL; b++) {
       for (int i = 0, n = bucketSizes[b]; i < n; i++) {
@@ -157,6 +183,9 @@ final class TimerQueue {
     forEach(all::add);
     ready.clear();
     far.clear();
+    Arrays.fill(run, 0, runEnd, null);
+    runHead = 0;
+    runEnd = 0;
     for (int b = 0; b < WHEEL; b++) {
       if (buckets[b] != null) {
         Arrays.fill(buckets[b], 0, bucketSizes[b], null);
@@ -227,13 +256,32 @@ final class TimerQueue {
     }
   }
 
-  /** Moves the cursor to {@code tick}: buckets it passes go to the ready heap, far ones closer. */
+  /** The first timer of the run and the ready heap, or null (drops dead run entries). */
+  private TimerTask first() {
+    while (runHead < runEnd && !liveInRun(runHead)) {
+      run[runHead++] = null;
+    }
+    TimerTask r = runHead < runEnd ? run[runHead] : null;
+    TimerTask h = ready.peek();
+    return r == null || (h != null && TimerHeap.before(h, r)) ? h : r;
+  }
+
+  private boolean liveInRun(int i) {
+    TimerTask t = run[i];
+    return t.where == RUN && t.index == i;
+  }
+
+  /**
+   * Moves the cursor to {@code tick}: the buckets it passes join the run, sorted once; far timers
+   * that came within reach move into buckets.
+   */
   private void advanceTo(long tick) {
     if (!started) {
       started = true;
       cursor = tick;
       return;
     }
+    int before = compactRun();
     if (tick - cursor >= WHEEL) {
       for (int b = 0; b < WHEEL; b++) {
         drain(b);
@@ -246,21 +294,47 @@ final class TimerQueue {
         }
       }
     }
+    if (runEnd > before) {
+      Arrays.sort(run, 0, runEnd, ORDER);
+      for (int i = 0; i < runEnd; i++) {
+        run[i].index = i;
+      }
+    }
     cursor = tick;
     while (!far.isEmpty() && (far.peek().deadline >> SHIFT) - cursor < WHEEL) {
       place(far.poll());
     }
   }
 
-  /** Moves bucket {@code b}'s timers into the ready heap. */
+  /** Moves the run's live entries to its front; returns how many there are. */
+  private int compactRun() {
+    int n = 0;
+    for (int i = runHead; i < runEnd; i++) {
+      if (liveInRun(i)) {
+        TimerTask t = run[i];
+        t.index = n;
+        run[n++] = t;
+      }
+    }
+    Arrays.fill(run, n, runEnd, null);
+    runHead = 0;
+    runEnd = n;
+    return n;
+  }
+
+  /** Appends bucket {@code b}'s timers to the run (unsorted until advanceTo sorts it). */
   private void drain(int b) {
     TimerTask[] bucket = buckets[b];
     int n = bucketSizes[b];
+    if (runEnd + n > run.length) {
+      run = Arrays.copyOf(run, Math.max(run.length * 2, runEnd + n));
+    }
     for (int i = 0; i < n; i++) {
       TimerTask t = bucket[i];
       bucket[i] = null;
-      t.where = READY;
-      ready.add(t);
+      t.where = RUN;
+      t.index = runEnd;
+      run[runEnd++] = t;
     }
     bucketSizes[b] = 0;
     occupied[b >>> 6] &= ~(1L << b);

@@ -40,7 +40,7 @@ class TimerTask extends HandleBase implements Timer, EventLoop.Arrival {
   // Confined to the loop (deadline is written before the timer is published to it).
   long deadline;
   long seq;
-  byte where; // in the loop's TimerQueue: TimerQueue.NONE, READY, BUCKET or FAR
+  byte where; // in the loop's TimerQueue: TimerQueue.NONE, READY, BUCKET, FAR or RUN
   int index = -1; // its index there
   boolean refreshRequested;
   boolean internal; // the loop's own (e.g. graceful shutdown's clock): survives shutdown()
