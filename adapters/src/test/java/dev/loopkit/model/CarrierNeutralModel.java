@@ -2,9 +2,6 @@ package dev.loopkit.model;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.quicktheories.QuickTheory.qt;
-import static org.quicktheories.generators.SourceDSL.integers;
-import static org.quicktheories.generators.SourceDSL.lists;
 
 import dev.loopkit.Loop;
 import dev.loopkit.LoopConfig;
@@ -21,9 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.quicktheories.QuickTheory;
 import org.quicktheories.api.Subject1;
-import org.quicktheories.core.Gen;
 
 /**
  * The turn model's property in the form that holds on every carrier, for the conformance suite
@@ -70,7 +65,6 @@ public final class CarrierNeutralModel {
   private static final Long SEED = Long.getLong("loopkit.model.seed");
 
   /** Most actions in one program. */
-  private static final int MAX_ACTIONS = 40;
 
   /** Enough to reach a minimal program; each cycle is one loop's life, about a millisecond. */
   private static final int SHRINK_CYCLES = 1_000;
@@ -148,25 +142,11 @@ public final class CarrierNeutralModel {
   }
 
   private static Subject1<Program> theory(int examples, Long seed) {
-    QuickTheory qt = qt().withExamples(examples).withShrinkCycles(SHRINK_CYCLES);
-    if (seed != null) {
-      qt = qt.withFixedSeed(seed);
-    }
-    return qt.forAll(programs()).describedAs(Program::toString);
-  }
-
-  /** Carrier-neutral programs of 1..40 actions, from raw draws that shrink towards simpler ones. */
-  static Gen<Program> programs() {
-    Gen<Program.Raw> raw =
-        integers()
-            .between(0, Program.RAW_ON_LOOP_KINDS - 1)
-            .zip(
-                integers().between(0, Program.RAW_PARENTS - 1),
-                integers().between(0, Program.RAW_ARGS - 1),
-                Program.Raw::new);
-    return integers()
-        .between(0, Program.RAW_BATCHES - 1)
-        .zip(lists().of(raw).ofSizeBetween(1, MAX_ACTIONS), Program::onLoop);
+    return TurnModelTest.theory(
+        TurnModelTest.programs(Program.RAW_ON_LOOP_KINDS, Program::onLoop),
+        examples,
+        seed,
+        SHRINK_CYCLES);
   }
 
   /** The model's log of {@code p}: its root as a task, then turns until nothing is left. */

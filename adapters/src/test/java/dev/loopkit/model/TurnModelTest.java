@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.BiFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -153,25 +154,33 @@ class TurnModelTest {
   }
 
   private static Subject1<Program> theory(int examples, Long seed) {
-    QuickTheory qt = qt().withExamples(examples).withShrinkCycles(SHRINK_CYCLES);
+    return theory(programs(Program.RAW_KINDS, Program::of), examples, seed, SHRINK_CYCLES);
+  }
+
+  /** A theory over {@code programs}: {@code examples} of them, a fixed seed if given. */
+  static Subject1<Program> theory(Gen<Program> programs, int examples, Long seed, int shrinks) {
+    QuickTheory qt = qt().withExamples(examples).withShrinkCycles(shrinks);
     if (seed != null) {
       qt = qt.withFixedSeed(seed);
     }
-    return qt.forAll(programs()).describedAs(Program::toString);
+    return qt.forAll(programs).describedAs(Program::toString);
   }
 
-  /** Programs of 1..40 actions, from raw draws that shrink towards simpler programs. */
-  static Gen<Program> programs() {
+  /**
+   * Programs of 1..40 actions of the first {@code kinds} raw kinds, made by {@code make}, from raw
+   * draws that shrink towards simpler programs.
+   */
+  static Gen<Program> programs(int kinds, BiFunction<Integer, List<Program.Raw>, Program> make) {
     Gen<Program.Raw> raw =
         integers()
-            .between(0, Program.RAW_KINDS - 1)
+            .between(0, kinds - 1)
             .zip(
                 integers().between(0, Program.RAW_PARENTS - 1),
                 integers().between(0, Program.RAW_ARGS - 1),
                 Program.Raw::new);
     return integers()
         .between(0, Program.RAW_BATCHES - 1)
-        .zip(lists().of(raw).ofSizeBetween(1, MAX_ACTIONS), Program::of);
+        .zip(lists().of(raw).ofSizeBetween(1, MAX_ACTIONS), make::apply);
   }
 
   /** Runs {@code p} on the model and on the engine; throws if the logs differ, else returns it. */
