@@ -1,8 +1,5 @@
 package dev.loopkit.model;
 
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.loopkit.Loop;
 import dev.loopkit.LoopConfig;
 import dev.loopkit.model.ReferenceLoop.Flaw;
@@ -16,8 +13,6 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.quicktheories.api.Subject1;
 
 /**
@@ -116,26 +111,13 @@ public final class CarrierNeutralModel {
     StringBuilder report = new StringBuilder();
     try (Patience patience = new Patience()) {
       for (Flaw flaw : TIMELESS_FLAWS) {
-        long start = System.nanoTime();
-        AssertionError e =
-            assertThrows(
-                AssertionError.class,
-                () ->
-                    theory(EXAMPLES, 42L)
-                        .checkAssert(p -> assertSameLog(p, flaw, programMode, patience)),
-                () -> "no program told the engine from a model with flaw " + flaw);
-        long millis = (System.nanoTime() - start) / 1_000_000;
-        String message = String.valueOf(e.getMessage());
-        assertTrue(message.contains("differs from the model"), message);
-        Matcher m = Pattern.compile("program of (\\d+) action").matcher(message);
-        assertTrue(m.find(), message);
-        int actions = Integer.parseInt(m.group(1));
-        assertTrue(actions <= 6, () -> "not shrunk to a few actions: " + message);
-        int trace = message.indexOf("\n\tat ");
         report.append(
-            String.format(
-                "flaw %s found and shrunk to %d action(s) in %,d ms:%n%s%n",
-                flaw, actions, millis, trace < 0 ? message : message.substring(0, trace)));
+            TurnModelTest.assertCaughtAndShrunk(
+                    flaw,
+                    () ->
+                        theory(EXAMPLES, 42L)
+                            .checkAssert(p -> assertSameLog(p, flaw, programMode, patience)))
+                .report());
       }
     }
     return report.toString();

@@ -19,6 +19,7 @@ import java.util.function.BiFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.quicktheories.QuickTheory;
@@ -133,11 +134,27 @@ class TurnModelTest {
   @ParameterizedTest
   @EnumSource(value = Flaw.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
   void aWrongModelIsCaughtAndShrunk(Flaw flaw) {
+    Caught caught =
+        assertCaughtAndShrunk(
+            flaw, () -> theory(EXAMPLES, 42L).checkAssert(p -> assertSameLog(p, flaw)));
+    assertTrue(
+        caught.millis() < 60_000, () -> "finding and shrinking took " + caught.millis() + " ms");
+    System.out.print("TurnModelTest: " + caught.report());
+  }
+
+  /** What a caught flaw showed: the actions it shrank to, the time that took, a report. */
+  record Caught(int actions, long millis, String report) {}
+
+  /**
+   * Runs {@code check}, a property against a model with {@code flaw}, and asserts that it fails
+   * telling the engine from the model, with a program shrunk to a few actions.
+   */
+  static Caught assertCaughtAndShrunk(Flaw flaw, Executable check) {
     long start = System.nanoTime();
     AssertionError e =
         assertThrows(
             AssertionError.class,
-            () -> theory(EXAMPLES, 42L).checkAssert(p -> assertSameLog(p, flaw)),
+            check,
             () -> "no program told the engine from a model with flaw " + flaw);
     long millis = (System.nanoTime() - start) / 1_000_000;
     String message = String.valueOf(e.getMessage());
@@ -146,11 +163,13 @@ class TurnModelTest {
     assertTrue(m.find(), message);
     int actions = Integer.parseInt(m.group(1));
     assertTrue(actions <= 6, () -> "not shrunk to a few actions: " + message);
-    assertTrue(millis < 60_000, () -> "finding and shrinking took " + millis + " ms");
     int trace = message.indexOf("\n\tat ");
-    System.out.printf(
-        "TurnModelTest: flaw %s found and shrunk to %d action(s) in %,d ms:%n%s%n",
-        flaw, actions, millis, trace < 0 ? message : message.substring(0, trace));
+    return new Caught(
+        actions,
+        millis,
+        String.format(
+            "flaw %s found and shrunk to %d action(s) in %,d ms:%n%s%n",
+            flaw, actions, millis, trace < 0 ? message : message.substring(0, trace)));
   }
 
   private static Subject1<Program> theory(int examples, Long seed) {

@@ -621,7 +621,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     }
     if (state == RUNNING) {
       for (KeepAliveHandle k : keepAlives) {
-        if (k.refd()) {
+        if (k.hasRef()) {
           return true;
         }
       }
@@ -634,7 +634,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     List<TimerTask> drop = new ArrayList<>();
     timers.forEach(
         t -> {
-          if (!t.internal && (t.periodNanos != 0 || !t.refd())) {
+          if (!t.internal && (t.periodNanos != 0 || !t.hasRef())) {
             drop.add(t);
           }
         });
@@ -845,7 +845,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       return;
     }
     immediates.add(im);
-    if (im.refd()) {
+    if (im.hasRef()) {
       im.counted = true;
       refImmediates++;
     }
@@ -867,7 +867,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   }
 
   void changeImmediateRef(ImmediateTask im, boolean value) {
-    im.setRefd(value);
+    im.setRefFlag(value);
     if (value && !im.counted && im.state == ImmediateTask.QUEUED && immediates.contains(im)) {
       im.counted = true;
       refImmediates++;
@@ -967,8 +967,8 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   }
 
   void changeTimerRef(TimerTask t, boolean value) {
-    if (t.refd() != value) {
-      t.setRefd(value);
+    if (t.hasRef() != value) {
+      t.setRefFlag(value);
       timers.refChanged(t, value);
     }
   }
@@ -1007,7 +1007,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   }
 
   void changeKeepAliveRef(KeepAliveHandle k, boolean value) {
-    k.setRefd(value);
+    k.setRefFlag(value);
   }
 
   // ==== offload
@@ -1569,7 +1569,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
               step,
               clock.nanoTime() + step);
       t.internal = true;
-      t.setRefd(false);
+      t.setRefFlag(false);
       timers.add(t);
       check();
     }
@@ -1620,14 +1620,14 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         t ->
             out.add(
                 new HandleInfo(
-                    t.kind(), t.id, t.refd(), Optional.of(Duration.ofNanos(t.deadline - now)))));
+                    t.kind(), t.id, t.hasRef(), Optional.of(Duration.ofNanos(t.deadline - now)))));
     for (ImmediateTask im : immediates) {
       if (im.state == ImmediateTask.QUEUED) {
-        out.add(new HandleInfo(im.kind(), im.id, im.refd(), Optional.empty()));
+        out.add(new HandleInfo(im.kind(), im.id, im.hasRef(), Optional.empty()));
       }
     }
     for (KeepAliveHandle k : keepAlives) {
-      out.add(new HandleInfo(k.kind(), k.id, k.refd(), Optional.empty()));
+      out.add(new HandleInfo(k.kind(), k.id, k.hasRef(), Optional.empty()));
     }
     for (OffloadPool.Task<?> task : offloads) {
       out.add(new HandleInfo("offload", task.id, true, Optional.empty()));

@@ -47,13 +47,8 @@ abstract class HandleBase implements Handle {
     return !unrefd;
   }
 
-  /** Whether it holds the loop open (as hasRef). */
-  final boolean refd() {
-    return !unrefd;
-  }
-
-  /** Sets what {@link #refd()} answers (loop only). */
-  final void setRefd(boolean value) {
+  /** Sets what {@link #hasRef()} answers (loop only). */
+  final void setRefFlag(boolean value) {
     unrefd = !value;
   }
 

@@ -129,7 +129,7 @@ final class TimerQueue {
       cursor = (t.deadline - t.delayNanos) >> SHIFT; // about now
     }
     size++;
-    if (t.refd()) {
+    if (t.hasRef()) {
       refCount++;
     }
     place(t);
@@ -206,7 +206,7 @@ final class TimerQueue {
     t.where = NONE;
     t.index = -1;
     size--;
-    if (t.refd()) {
+    if (t.hasRef()) {
       refCount--;
     }
   }
