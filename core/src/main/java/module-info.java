@@ -9,8 +9,12 @@ module dev.loopkit.core {
   exports dev.loopkit;
   // SPI: carriers (how and on which thread the loop runs) and clocks.
   exports dev.loopkit.spi;
+  // Metrics: a Micrometer binder (Micrometer is optional: only this package needs it).
+  exports dev.loopkit.micrometer;
 
   requires transitive com.google.common; // the API exposes ListenableFuture and Ticker
+  requires static micrometer.core; // optional: dev.loopkit.micrometer
+  requires jdk.jfr; // the watchdog's LoopBlocked event
 
   uses dev.loopkit.spi.CarrierProvider;
 }

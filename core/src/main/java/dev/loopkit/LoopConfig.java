@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -153,6 +154,26 @@ public final class LoopConfig {
         "A promise rejected with no handler by the end of the checkpoint: log it, or stop the"
             + " loop. auto: stop in program mode (as Node 15+), log in server mode.");
     define(
+        "loopkit.watchdog.thresholdMillis",
+        "2000",
+        "0 (off) or 1 to 2147483647",
+        "A callback, with the microtask checkpoint after it, that holds the loop longer than"
+            + " this gets one warning (the stack of the thread running the loop, the callback"
+            + " and its phase), a count in the metrics and a JFR event (dev.loopkit.LoopBlocked)."
+            + " The watchdog looks every quarter of the threshold; not on manual.");
+    define(
+        "loopkit.metrics.sampleEvery",
+        "64",
+        "1 to 1073741824, a power of two",
+        "With a metrics binder attached (LoopMetrics): time one callback in this many, and the"
+            + " wait of one execute/submit task in this many (1: every one).");
+    define(
+        "loopkit.metrics.delayResolutionMillis",
+        "10",
+        "1 to 60000",
+        "With a metrics binder attached: how often the loop-delay timer samples (as Node's"
+            + " monitorEventLoopDelay resolution).");
+    define(
         "loopkit.forkjoin.pool",
         "own",
         "own | shared",
@@ -182,6 +203,7 @@ public final class LoopConfig {
   private final LoopClock clock;
   private final ErrorHandler uncaughtErrorHandler;
   private final ErrorHandler unhandledRejectionHandler;
+  private final Consumer<LoopBlockedWarning> blockedLoopHandler;
 
   private LoopConfig(Builder b) {
     Map<String, String> raw = new TreeMap<>();
@@ -211,6 +233,7 @@ public final class LoopConfig {
     this.clock = b.clock;
     this.uncaughtErrorHandler = b.uncaughtErrorHandler;
     this.unhandledRejectionHandler = b.unhandledRejectionHandler;
+    this.blockedLoopHandler = b.blockedLoopHandler;
     validate();
   }
 
@@ -315,6 +338,9 @@ public final class LoopConfig {
     idleSpinMicros();
     uncaughtPolicy();
     unhandledRejectionPolicy();
+    watchdogThresholdMillis();
+    metricsSampleEvery();
+    metricsDelayResolutionMillis();
     forkJoinSharedPool();
     forkJoinParallelism();
     forkJoinTurnsPerTask();
@@ -438,6 +464,29 @@ public final class LoopConfig {
     return choice("loopkit.errors.unhandledRejection", "auto", "log", "stop");
   }
 
+  /** {@code loopkit.watchdog.thresholdMillis}; 0 when the watchdog is off. */
+  public long watchdogThresholdMillis() {
+    String key = "loopkit.watchdog.thresholdMillis";
+    return parseLong(key, values.get(key), 0, Integer.MAX_VALUE);
+  }
+
+  /** {@code loopkit.metrics.sampleEvery}: a power of two. */
+  public int metricsSampleEvery() {
+    String key = "loopkit.metrics.sampleEvery";
+    String v = values.get(key);
+    int n = parseInt(key, v, 1, 1 << 30);
+    if (Integer.bitCount(n) != 1) {
+      throw bad(key, v, "a power of two from 1 to 1073741824");
+    }
+    return n;
+  }
+
+  /** {@code loopkit.metrics.delayResolutionMillis}. */
+  public int metricsDelayResolutionMillis() {
+    String key = "loopkit.metrics.delayResolutionMillis";
+    return parseInt(key, values.get(key), 1, 60_000);
+  }
+
   /** Whether {@code loopkit.forkjoin.pool} is {@code shared}. */
   public boolean forkJoinSharedPool() {
     return choice("loopkit.forkjoin.pool", "own", "shared").equals("shared");
@@ -474,6 +523,11 @@ public final class LoopConfig {
   /** The unhandled-rejection handler given to the builder, if any (otherwise the policy's). */
   public Optional<ErrorHandler> unhandledRejectionHandler() {
     return Optional.ofNullable(unhandledRejectionHandler);
+  }
+
+  /** The blocked-loop handler given to the builder, if any (otherwise: log a warning). */
+  public Optional<Consumer<LoopBlockedWarning>> blockedLoopHandler() {
+    return Optional.ofNullable(blockedLoopHandler);
   }
 
   /** The raw value of {@code key}, if set by any source (defaults included). */
@@ -558,6 +612,7 @@ public final class LoopConfig {
     private LoopClock clock;
     private ErrorHandler uncaughtErrorHandler;
     private ErrorHandler unhandledRejectionHandler;
+    private Consumer<LoopBlockedWarning> blockedLoopHandler;
 
     private Builder() {}
 
@@ -628,6 +683,16 @@ public final class LoopConfig {
     /** Replaces the unhandled-rejection policy with {@code handler}. */
     public Builder onUnhandledRejection(ErrorHandler handler) {
       this.unhandledRejectionHandler = requireNonNull(handler, "handler");
+      return this;
+    }
+
+    /**
+     * Replaces the watchdog's default report (a warning through {@link System.Logger}) with {@code
+     * handler}. It runs on the watchdog's thread, once per incident, while the loop is still
+     * blocked: it must be quick and must not wait for the loop.
+     */
+    public Builder onBlockedLoop(Consumer<LoopBlockedWarning> handler) {
+      this.blockedLoopHandler = requireNonNull(handler, "handler");
       return this;
     }
 

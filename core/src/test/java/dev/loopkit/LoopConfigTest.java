@@ -157,6 +157,28 @@ class LoopConfigTest {
   }
 
   @Test
+  void badWatchdogAndMetricsValuesAreRefusedNamingTheKeyAndTheRange() {
+    assertRefused(
+        () -> isolated().set("loopkit.watchdog.thresholdMillis", "-1").build(),
+        "loopkit.watchdog.thresholdMillis",
+        "'-1'",
+        "0 to 2147483647");
+    assertRefused(
+        () -> isolated().set("loopkit.metrics.sampleEvery", "0").build(),
+        "loopkit.metrics.sampleEvery",
+        "1 to 1073741824");
+    assertRefused(
+        () -> isolated().set("loopkit.metrics.sampleEvery", "48").build(),
+        "loopkit.metrics.sampleEvery",
+        "'48'",
+        "a power of two");
+    assertRefused(
+        () -> isolated().set("loopkit.metrics.delayResolutionMillis", "0").build(),
+        "loopkit.metrics.delayResolutionMillis",
+        "1 to 60000");
+  }
+
+  @Test
   void emptyNameIsRefused() {
     assertRefused(() -> isolated().name("").build(), "loopkit.name", "non-empty");
   }
@@ -213,6 +235,9 @@ class LoopConfigTest {
     assertEquals(PoolSpec.Kind.CPU, c.pool("cpu").orElseThrow().kind());
     assertEquals(Runtime.getRuntime().availableProcessors(), c.pool("cpu").orElseThrow().size());
     assertTrue(c.daemonThreads());
+    assertEquals(2000, c.watchdogThresholdMillis());
+    assertEquals(64, c.metricsSampleEvery());
+    assertEquals(10, c.metricsDelayResolutionMillis());
     assertEquals(LoopConfig.Source.DEFAULT, c.sourceOf("loopkit.carrier").orElseThrow());
   }
 

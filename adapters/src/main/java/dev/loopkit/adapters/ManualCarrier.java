@@ -57,6 +57,12 @@ public final class ManualCarrier implements Carrier, ManualControl {
     return new HeldOffloads(spec.name());
   }
 
+  /** Turns run inside the test's own calls, in virtual time: nothing for a watchdog to watch. */
+  @Override
+  public boolean supportsWatchdog() {
+    return false;
+  }
+
   @Override
   public void runToCompletion(LoopDriver driver) {
     driving = Thread.currentThread();

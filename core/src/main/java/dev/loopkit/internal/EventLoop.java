@@ -105,6 +105,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   private static final long MAX_DELAY_MILLIS = Integer.MAX_VALUE;
   private static final long MAX_SCHEDULE_NANOS = Long.MAX_VALUE >> 2; // ~36 years: no overflow
   private static final int ID_BLOCK = 1024;
+  private static final long NO_SAMPLE = Long.MIN_VALUE;
 
   private static final int RUNNING = 0;
   private static final int SHUTDOWN = 1;
@@ -123,6 +124,9 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   private final ErrorHandler rejectionHandler;
   private final Map<String, OffloadPool> pools = new LinkedHashMap<>();
   private final OffloadPool defaultPool;
+  private final LoopStats stats;
+  private final int sampleEvery;
+  private final Watchdog.Watch watch; // null: no watchdog
 
   // ---- shared with other threads ----
   private final TaskQueue tasks = new TaskQueue();
@@ -180,6 +184,14 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       pools.put(spec.name(), new OffloadPool(spec, carrier.offloadExecutor(spec, this)));
     }
     this.defaultPool = pools.get(config.defaultPool());
+    this.sampleEvery = config.metricsSampleEvery();
+    this.sampleCountdown = sampleEvery;
+    this.stats = new LoopStats(sampleEvery);
+    long threshold = config.watchdogThresholdMillis();
+    this.watch =
+        threshold > 0 && carrier.supportsWatchdog()
+            ? new Watchdog.Watch(this, TimeUnit.MILLISECONDS.toNanos(threshold))
+            : null;
   }
 
   /** Makes a loop; a server-mode loop starts running at once. */
@@ -214,6 +226,9 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   private void start() {
     clock.onAdvance(carrier::wake);
+    if (watch != null) {
+      Watchdog.shared().watch(watch);
+    }
     carrier.start();
   }
 
@@ -252,6 +267,9 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     runner = self;
     runningThread = self;
     CURRENT.set(this);
+    stats.turnEntered();
+    LoopStats.Instruments in = stats.instruments();
+    long busyFrom = in != null ? clock.nanoTime() : NO_SAMPLE;
     try {
       if (owedCheckpoint) { // the turn thread before this one suspended inside a callback
         owedCheckpoint = false;
@@ -260,6 +278,9 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       for (int i = 0; i < maxTurns; i++) {
         if (state < STOP) {
           runTurn();
+        }
+        if (busyFrom != NO_SAMPLE) {
+          stats.publishDepths(immediates.size(), timers.size());
         }
         Next next = next();
         if (next != Next.RUN_AGAIN) {
@@ -277,6 +298,9 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       }
       throw t;
     } finally {
+      if (busyFrom != NO_SAMPLE) {
+        stats.addBusy(clock.nanoTime() - busyFrom);
+      }
       if (runningThread == self) {
         runningThread = null;
       }
@@ -340,6 +364,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     firing = t;
     firingStart = t.periodNanos != 0 ? clock.nanoTime() : 0;
     firingDeadline = t.deadline;
+    long sampledFrom = enterCallback(t);
     try {
       t.fire();
     } catch (Throwable e) {
@@ -351,6 +376,9 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       afterTimer(t, firingStart, firingDeadline);
     }
     checkpoint();
+    if (sampledFrom != NO_SAMPLE) {
+      sampleEnd(sampledFrom);
+    }
   }
 
   /** After a timer's callback returned (or was suspended): re-arm it, or mark it done. */
@@ -398,6 +426,10 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         }
         runCallback(it.action());
       } else {
+        long ticket = tasks.lastTicket();
+        if (stats.sampledTicket(ticket)) {
+          taskWaitSample(ticket);
+        }
         runCallback((Runnable) item);
       }
     }
@@ -443,6 +475,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   /** Runs one callback, routes what it throws, then the microtask checkpoint. */
   private void runCallback(Runnable callback) {
+    long sampledFrom = enterCallback(callback);
     try {
       callback.run();
     } catch (Throwable t) {
@@ -450,6 +483,38 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     }
     retireIfResumed();
     checkpoint();
+    if (sampledFrom != NO_SAMPLE) {
+      sampleEnd(sampledFrom);
+    }
+  }
+
+  /**
+   * Before a phase's callback: counts it (which tells the watchdog the loop moved on), and every
+   * sampleEvery-th callback reads the clock (if instruments are attached) to time it with its
+   * checkpoint.
+   */
+  private long enterCallback(Object callback) {
+    current = callback;
+    stats.count(phase);
+    if (--sampleCountdown != 0) {
+      return NO_SAMPLE;
+    }
+    sampleCountdown = sampleEvery;
+    return stats.instruments() != null ? clock.nanoTime() : NO_SAMPLE;
+  }
+
+  private void sampleEnd(long from) {
+    LoopStats.Instruments in = stats.instruments();
+    if (in != null) {
+      in.callbackDuration(phase, clock.nanoTime() - from);
+    }
+  }
+
+  private void taskWaitSample(long ticket) {
+    LoopStats.Instruments in = stats.instruments();
+    if (in != null) {
+      stats.taskTaken(in, ticket, clock.nanoTime());
+    }
   }
 
   /**
@@ -460,9 +525,11 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     while (!ticks.isEmpty() || !microtasks.isEmpty()) {
       Runnable r;
       while (state < STOP && (r = ticks.poll()) != null) {
+        stats.count(LoopStats.TICKS);
         runGuarded(r);
       }
       while (state < STOP && (r = microtasks.poll()) != null) {
+        stats.count(LoopStats.MICROTASKS);
         runGuarded(r);
       }
       if (state >= STOP) {
@@ -653,6 +720,9 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     }
     boolean stopped = state >= STOP;
     state = TERMINATED;
+    if (watch != null) {
+      Watchdog.shared().unwatch(watch);
+    }
     for (Suspension s : suspended) {
       s.abandoned = true;
       LockSupport.unpark(s.thread);
@@ -1036,7 +1106,8 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   private <T> Promise<T> offload(OffloadPool pool, Callable<T> callable) {
     Promise.Resolvers<T> r = Promise.withResolvers(this);
-    OffloadPool.Task<T> task = new OffloadPool.Task<>(this, ids.getAndIncrement(), callable, r);
+    OffloadPool.Task<T> task =
+        new OffloadPool.Task<>(this, pool, ids.getAndIncrement(), callable, r);
     r.onCancel(mayInterrupt -> offloadCancelled(task, mayInterrupt));
     offloads.add(task); // pending before the state check: see the class notes
     if (state != RUNNING) {
@@ -1140,6 +1211,9 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         throw rejected(call);
       }
       return; // shutdownNow took it first: it is in shutdownNow's list
+    }
+    if (stats.sampledTicket(ticket) && stats.instruments() != null && !(item instanceof Arrival)) {
+      stats.stamp(ticket, clock.nanoTime()); // before the wake-up: the loop may take it at once
     }
     if (!onLoop) {
       carrier.wake();
@@ -1638,11 +1712,16 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   @Override
   public DelayMonitor monitorDelay(Duration resolution) {
+    return monitorDelay(resolution, null);
+  }
+
+  /** As {@link #monitorDelay(Duration)}, also handing each sample (nanoseconds) to {@code sink}. */
+  public DelayMonitor monitorDelay(Duration resolution, java.util.function.LongConsumer sink) {
     requireNonNull(resolution, "resolution");
     if (resolution.compareTo(Duration.ofMillis(1)) < 0) {
       throw new IllegalArgumentException("resolution: " + resolution + " is below 1 ms");
     }
-    LoopDelayMonitor m = new LoopDelayMonitor(this, resolution.toNanos());
+    LoopDelayMonitor m = new LoopDelayMonitor(this, resolution.toNanos(), sink);
     if (inEventLoop()) {
       m.start();
     } else {
@@ -1701,6 +1780,41 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   @Override
   public boolean inEventLoop() {
     return runningThread == Thread.currentThread();
+  }
+
+  // ==== observability: read by the watchdog and metrics binders (any thread)
+  // ======================
+
+  /** This loop's figures. */
+  public LoopStats stats() {
+    return stats;
+  }
+
+  /** Items waiting in the poll queue: tasks, completions, arrivals (a moment's figure). */
+  public long taskQueueDepth() {
+    return tasks.depth();
+  }
+
+  /** The offload pools, by name. */
+  public Map<String, OffloadPool> pools() {
+    return java.util.Collections.unmodifiableMap(pools);
+  }
+
+  /** The thread inside runTurns, or null between turns. */
+  Thread watchedThread() {
+    return runningThread;
+  }
+
+  long watchedProgress() {
+    return stats.progress();
+  }
+
+  Object watchedCallback() {
+    return current;
+  }
+
+  int watchedPhase() {
+    return phase;
   }
 
   @Override

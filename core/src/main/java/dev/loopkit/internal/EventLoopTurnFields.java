@@ -40,11 +40,13 @@ abstract class EventLoopTurnFields extends EventLoopPadBefore {
   int pollBudget;
   int checkLeft;
   int closeIndex;
+  int sampleCountdown; // callbacks until the next sampled one
   boolean phaseBegun;
   boolean owedCheckpoint;
   short padShort; // to a multiple of 8 bytes: no gap for a subclass field
   ArrayList<Runnable> closeBatch;
   TimerTask firing;
+  Object current; // the callback running or last run, for the watchdog's report
 }
 
 /** Padding between the turn fields and the fields other threads read. */

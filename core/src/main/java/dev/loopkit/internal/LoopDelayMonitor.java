@@ -4,6 +4,7 @@ import dev.loopkit.DelayMonitor;
 import dev.loopkit.Timer;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.LongConsumer;
 
 /**
  * Node's {@code monitorEventLoopDelay}: an unref'd timer due every resolution records how late it
@@ -15,6 +16,7 @@ final class LoopDelayMonitor implements DelayMonitor {
 
   private final EventLoop loop;
   private final long resolutionNanos;
+  private final LongConsumer sink; // or null
   private final AtomicLongArray counts = new AtomicLongArray(BUCKETS);
   private volatile long max;
   private volatile long sum;
@@ -23,9 +25,10 @@ final class LoopDelayMonitor implements DelayMonitor {
   private Timer timer; // loop
   private long due; // loop
 
-  LoopDelayMonitor(EventLoop loop, long resolutionNanos) {
+  LoopDelayMonitor(EventLoop loop, long resolutionNanos, LongConsumer sink) {
     this.loop = loop;
     this.resolutionNanos = resolutionNanos;
+    this.sink = sink;
   }
 
   /** On the loop: arms the first sample. */
@@ -44,6 +47,9 @@ final class LoopDelayMonitor implements DelayMonitor {
   private void sample() {
     long delay = Math.max(0, loop.clock().nanoTime() - due);
     record(delay);
+    if (sink != null) {
+      sink.accept(delay);
+    }
     arm();
   }
 

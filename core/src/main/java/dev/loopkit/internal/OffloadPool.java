@@ -6,6 +6,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A named, isolated pool that runs blocking work off the loop; each result comes back to the loop
@@ -14,20 +16,73 @@ import java.util.concurrent.TimeUnit;
  * <p>The executor comes from the carrier ({@link dev.loopkit.spi.Carrier#offloadExecutor}); the
  * pool belongs to its loop and is shut down when the loop terminates.
  */
-final class OffloadPool {
+public final class OffloadPool {
   final PoolSpec spec;
   private final ExecutorService executor;
+  // Figures for metrics (any thread): a task is queued from execute until it starts or is
+  // cancelled; active while it runs. Times from the loop's clock, two reads per task.
+  private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicInteger active = new AtomicInteger();
+  private final LongAdder started = new LongAdder();
+  private final LongAdder completed = new LongAdder();
+  private final LongAdder waitNanos = new LongAdder();
+  private final LongAdder runNanos = new LongAdder();
 
   OffloadPool(PoolSpec spec, ExecutorService executor) {
     this.spec = spec;
     this.executor = executor;
   }
 
+  /** The pool's name. */
+  public String name() {
+    return spec.name();
+  }
+
+  /** The pool's kind: {@code io} or {@code cpu}. */
+  public String kind() {
+    return spec.kind() == PoolSpec.Kind.IO ? "io" : "cpu";
+  }
+
+  /** Offloads waiting for a worker. */
+  public int queued() {
+    return queued.get();
+  }
+
+  /** Offloads running now. */
+  public int active() {
+    return active.get();
+  }
+
+  /** Offloads that started on a worker. */
+  public long started() {
+    return started.sum();
+  }
+
+  /** Offloads that ran to the end (returned or threw). */
+  public long completed() {
+    return completed.sum();
+  }
+
+  /** The total time offloads waited for a worker before they started, in nanoseconds. */
+  public long waitNanos() {
+    return waitNanos.sum();
+  }
+
+  /** The total time offloads ran, in nanoseconds (one figure per completed offload). */
+  public long runNanos() {
+    return runNanos.sum();
+  }
+
   /** Hands {@code task} to a worker. */
   void execute(Task<?> task) {
+    task.queuedAt = task.loop.clock().nanoTime();
+    queued.incrementAndGet(); // a cancel may already have taken one off: it counts from here
     try {
       executor.execute(task);
     } catch (RejectedExecutionException e) {
+      if (Task.STATE.compareAndSet(task, Task.NEW, Task.CANCELLED)) {
+        queued.decrementAndGet(); // (else a cancel took it off already)
+      }
       throw new RejectedExecutionException(
           "offload pool '"
               + spec.name()
@@ -61,7 +116,7 @@ final class OffloadPool {
     private static final int NEW = 0;
     private static final int RUNNING = 1;
     private static final int CANCELLED = 2;
-    private static final java.lang.invoke.VarHandle STATE;
+    static final java.lang.invoke.VarHandle STATE;
 
     static {
       try {
@@ -76,11 +131,19 @@ final class OffloadPool {
     final long id;
     final Callable<T> callable;
     final Promise.Resolvers<T> resolvers;
+    final OffloadPool pool;
+    long queuedAt; // written before the hand-over to the executor
     private volatile Thread runner;
     private volatile int state;
 
-    Task(EventLoop loop, long id, Callable<T> callable, Promise.Resolvers<T> resolvers) {
+    Task(
+        EventLoop loop,
+        OffloadPool pool,
+        long id,
+        Callable<T> callable,
+        Promise.Resolvers<T> resolvers) {
       this.loop = loop;
+      this.pool = pool;
       this.id = id;
       this.callable = callable;
       this.resolvers = resolvers;
@@ -93,6 +156,12 @@ final class OffloadPool {
         runner = null;
         return; // cancelled before it ran
       }
+      OffloadPool p = pool;
+      long start = loop.clock().nanoTime();
+      p.queued.decrementAndGet();
+      p.active.incrementAndGet();
+      p.waitNanos.add(Math.max(0, start - queuedAt));
+      p.started.increment();
       T value = null;
       Throwable failure = null;
       try {
@@ -102,6 +171,9 @@ final class OffloadPool {
       } finally {
         runner = null;
         Thread.interrupted(); // an interrupt meant for this task must not leak into the next
+        p.runNanos.add(Math.max(0, loop.clock().nanoTime() - start));
+        p.completed.increment();
+        p.active.decrementAndGet();
       }
       loop.offloadCompleted(this, value, failure);
       if (failure != null && EventLoop.isFatal(failure)) {
@@ -115,6 +187,7 @@ final class OffloadPool {
      */
     boolean cancel(boolean interrupt) {
       if (STATE.compareAndSet(this, NEW, CANCELLED)) {
+        pool.queued.decrementAndGet();
         return true;
       }
       if (interrupt) {

@@ -205,6 +205,19 @@ final class TaskQueue extends TaskQueuePadded {
     return null;
   }
 
+  /** The ticket of the item {@link #pollUpTo} returned last (loop only). */
+  long lastTicket() {
+    return consumed - 1;
+  }
+
+  /**
+   * The slots reserved and not yet passed, taken ones included (any thread; a moment's figure: the
+   * producers and the loop keep moving).
+   */
+  long depth() {
+    return Math.max(0, reservedEnd() - (long) CONSUMED.getOpaque(this));
+  }
+
   /**
    * Whether any slot is reserved and not yet passed, even one whose item was taken (any thread).
    */

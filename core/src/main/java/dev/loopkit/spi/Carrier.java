@@ -47,6 +47,14 @@ public interface Carrier {
     return true;
   }
 
+  /**
+   * Whether the blocked-loop watchdog ({@code loopkit.watchdog.thresholdMillis}) watches loops of
+   * this carrier. A carrier whose turns run inside a test's calls, in virtual time, says no.
+   */
+  default boolean supportsWatchdog() {
+    return true;
+  }
+
   /** Whether a blocking wait inside a callback may suspend it instead of blocking the loop. */
   default boolean canSuspendCallbacks() {
     return false;

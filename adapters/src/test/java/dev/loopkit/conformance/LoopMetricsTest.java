@@ -1,0 +1,252 @@
+package dev.loopkit.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.loopkit.Loop;
+import dev.loopkit.ManualControl;
+import dev.loopkit.Promise;
+import dev.loopkit.Timer;
+import dev.loopkit.micrometer.LoopMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.search.RequiredSearch;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The Micrometer binder (DESIGN §3.6) on every carrier: callbacks counted per phase, sampled
+ * callback durations and task waits, queue depths, busy time and utilization, loop delay, and
+ * offload pool figures; all tagged with the loop and its carrier.
+ */
+class LoopMetricsTest {
+
+  private static final String[] PHASES = {
+    "timers", "poll", "check", "close", "nextTick", "microtask"
+  };
+
+  @CarrierTest
+  void countsCallbacksPerPhaseAndTimesEachOneWhenSamplingEveryOne(LoopFixture f) {
+    Loop loop =
+        f.newLoop(
+            b ->
+                b.set("loopkit.metrics.sampleEvery", 1)
+                    .set("loopkit.metrics.delayResolutionMillis", 60_000));
+    MeterRegistry registry = new SimpleMeterRegistry();
+    try (LoopMetrics metrics = LoopMetrics.monitor(registry, loop)) {
+      f.onLoop(loop, () -> {}); // the binder's delay timer is armed; counts start from here
+      Map<String, Double> before = callbacks(registry, loop);
+      long delaysBefore = find(registry, "loopkit.loop.delay", loop).timer().count();
+      double timedBefore = timedCallbacks(registry, loop);
+      long waitsBefore = find(registry, "loopkit.loop.task.wait", loop).timer().count();
+
+      AtomicInteger ran = new AtomicInteger();
+      f.onLoop(
+          loop,
+          () -> { // 1 poll callback, and the fixture's nextTick
+            loop.nextTick(ran::incrementAndGet);
+            loop.nextTick(ran::incrementAndGet);
+            for (int i = 0; i < 3; i++) {
+              loop.queueMicrotask(ran::incrementAndGet);
+              loop.execute(ran::incrementAndGet);
+            }
+            loop.setImmediate(ran::incrementAndGet);
+            loop.setImmediate(ran::incrementAndGet);
+            loop.setTimeout(ran::incrementAndGet, 1);
+            Timer never = loop.setTimeout(() -> ran.addAndGet(1000), 3_600_000);
+            never.close(ran::incrementAndGet);
+          });
+      f.awaitCondition(loop, () -> ran.get() == 12, "12 callbacks");
+      f.onLoop(loop, () -> {}); // 1 poll callback and a nextTick more; the phases have ended
+
+      Map<String, Double> after = callbacks(registry, loop);
+      // (manual moves virtual time to the binder's delay timer when the loop is idle: it fired)
+      long delays = find(registry, "loopkit.loop.delay", loop).timer().count() - delaysBefore;
+      Map<String, Double> ranPerPhase = new LinkedHashMap<>();
+      for (String p : PHASES) {
+        ranPerPhase.put(p, after.get(p) - before.get(p));
+      }
+      assertEquals(
+          Map.of(
+              "timers",
+              1.0 + delays,
+              "poll",
+              5.0,
+              "check",
+              2.0,
+              "close",
+              1.0,
+              "nextTick",
+              4.0,
+              "microtask",
+              3.0),
+          ranPerPhase);
+      // sampleEvery=1: every phase callback is timed, with its checkpoint
+      assertEquals(9.0 + delays, timedCallbacks(registry, loop) - timedBefore);
+      // The 3 tasks execute'd on the loop are stamped before it can take them; the fixture's own
+      // come from the test thread, and the loop may take one before its producer stamps it.
+      long waits = find(registry, "loopkit.loop.task.wait", loop).timer().count() - waitsBefore;
+      assertTrue(waits >= 3 && waits <= 5, () -> "sampled task waits: " + waits);
+    }
+  }
+
+  @CarrierTest
+  void reportsQueueDepthsDelayBusyTimeAndOffloadPools(LoopFixture f) throws Exception {
+    Loop loop =
+        f.newLoop(
+            b ->
+                b.set("loopkit.pool.one.kind", "cpu") // platform threads on every real carrier
+                    .set("loopkit.pool.one.size", 1)
+                    .set("loopkit.metrics.delayResolutionMillis", 5));
+    MeterRegistry registry = new SimpleMeterRegistry();
+    try (LoopMetrics metrics = LoopMetrics.monitor(registry, loop)) {
+      // Loop delay: the binder's timer samples every 5 ms (on manual, as the fixture moves time).
+      CountDownLatch fired = new CountDownLatch(1);
+      f.onLoop(loop, () -> loop.setTimeout(fired::countDown, 40));
+      f.await(loop, fired);
+      f.awaitCondition(
+          loop,
+          () -> find(registry, "loopkit.loop.delay", loop).timer().count() >= 3,
+          "3 loop-delay samples");
+
+      // Timers: 4 armed for an hour, beside the binder's delay timer.
+      List<Timer> hour = new ArrayList<>();
+      f.onLoop(
+          loop,
+          () -> {
+            for (int i = 0; i < 4; i++) {
+              hour.add(loop.setTimeout(() -> {}, 3_600_000));
+            }
+          });
+      f.onLoop(loop, () -> {}); // a turn has ended since
+      assertEquals(5.0, depth(registry, loop, "timers"));
+      f.onLoop(loop, () -> hour.forEach(Timer::cancel));
+
+      // Tasks: 5 wait while the loop is held (on manual: while the test does not step it).
+      CountDownLatch hold = new CountDownLatch(1);
+      CountDownLatch holding = new CountDownLatch(1);
+      if (!f.has(Capability.VIRTUAL_TIME)) {
+        loop.execute(
+            () -> {
+              holding.countDown();
+              awaitQuietly(hold);
+            });
+        holding.await(LoopFixture.PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+      }
+      AtomicInteger ran = new AtomicInteger();
+      for (int i = 0; i < 5; i++) {
+        loop.execute(ran::incrementAndGet);
+      }
+      assertEquals(5.0, depth(registry, loop, "tasks"));
+      hold.countDown();
+      f.awaitCondition(loop, () -> ran.get() == 5, "the 5 tasks");
+
+      // Offloads on a pool of one thread: one runs, two wait.
+      CountDownLatch release = new CountDownLatch(1);
+      List<Promise<Integer>> offloads = new ArrayList<>();
+      for (int i = 0; i < 3; i++) { // from the test's thread: on manual, nothing runs them yet
+        int n = i;
+        offloads.add(
+            loop.offload(
+                "one",
+                () -> {
+                  if (n == 0) {
+                    awaitQuietly(release);
+                  }
+                  return n;
+                }));
+      }
+      if (f.has(Capability.HELD_OFFLOADS)) {
+        assertEquals(3.0, pool(registry, loop, "loopkit.offload.queued").gauge().value());
+        release.countDown();
+        ManualControl.of(loop).runAllOffloads();
+      } else {
+        f.awaitCondition(
+            loop,
+            () ->
+                pool(registry, loop, "loopkit.offload.active").gauge().value() == 1
+                    && pool(registry, loop, "loopkit.offload.queued").gauge().value() == 2,
+            "one offload running and two waiting");
+        release.countDown();
+      }
+      for (Promise<Integer> p : offloads) {
+        f.await(loop, p);
+      }
+      assertEquals(
+          3.0, pool(registry, loop, "loopkit.offload.completed").functionCounter().count());
+      assertEquals(0.0, pool(registry, loop, "loopkit.offload.active").gauge().value());
+      assertEquals(0.0, pool(registry, loop, "loopkit.offload.queued").gauge().value());
+      assertEquals(3.0, pool(registry, loop, "loopkit.offload.wait").functionTimer().count());
+      assertEquals(3.0, pool(registry, loop, "loopkit.offload.run").functionTimer().count());
+
+      double busy = find(registry, "loopkit.loop.busy", loop).functionCounter().count();
+      double utilization = find(registry, "loopkit.loop.utilization", loop).gauge().value();
+      assertTrue(utilization >= 0 && utilization <= 1, () -> "utilization " + utilization);
+      if (f.has(Capability.OWN_THREADS)) {
+        assertTrue(busy > 0, () -> "busy seconds " + busy); // (virtual time stands still in turns)
+      }
+    }
+  }
+
+  @CarrierTest
+  void oneBinderPerLoopAndClosingRemovesItsMeters(LoopFixture f) {
+    Loop loop = f.newLoop();
+    MeterRegistry registry = new SimpleMeterRegistry();
+    LoopMetrics metrics = LoopMetrics.monitor(registry, loop);
+    assertTrue(registry.getMeters().size() > 20, () -> "meters: " + registry.getMeters().size());
+    registry.getMeters().forEach(m -> assertEquals(loop.carrier(), m.getId().getTag("carrier")));
+    IllegalStateException again =
+        assertThrows(IllegalStateException.class, () -> metrics.bindTo(new SimpleMeterRegistry()));
+    assertTrue(again.getMessage().contains("already bound"), again.getMessage());
+    IllegalStateException other =
+        assertThrows(
+            IllegalStateException.class,
+            () -> LoopMetrics.monitor(new SimpleMeterRegistry(), loop));
+    assertTrue(other.getMessage().contains("close that LoopMetrics first"), other.getMessage());
+    metrics.close();
+    assertEquals(List.of(), registry.getMeters());
+    LoopMetrics.monitor(registry, loop).close(); // free again
+  }
+
+  private static Map<String, Double> callbacks(MeterRegistry registry, Loop loop) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    for (String p : PHASES) {
+      out.put(
+          p,
+          find(registry, "loopkit.loop.callbacks", loop).tag("phase", p).functionCounter().count());
+    }
+    return out;
+  }
+
+  private static double timedCallbacks(MeterRegistry registry, Loop loop) {
+    return find(registry, "loopkit.loop.callback.duration", loop).timers().stream()
+        .mapToLong(io.micrometer.core.instrument.Timer::count)
+        .sum();
+  }
+
+  private static double depth(MeterRegistry registry, Loop loop, String queue) {
+    return find(registry, "loopkit.loop.queue.depth", loop).tag("queue", queue).gauge().value();
+  }
+
+  private static RequiredSearch pool(MeterRegistry registry, Loop loop, String name) {
+    return find(registry, name, loop).tag("pool", "one").tag("kind", "cpu");
+  }
+
+  private static RequiredSearch find(MeterRegistry registry, String name, Loop loop) {
+    return registry.get(name).tag("loop", loop.name()).tag("carrier", loop.carrier());
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await(LoopFixture.PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,198 @@
+package dev.loopkit.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * A loop's figures for metrics and the watchdog: callbacks run per phase, busy time, queue depths,
+ * blocked-loop incidents, and the sampled task-wait stamps.
+ *
+ * <pre>{@code
+ * Implementation notes
+ *
+ * The loop writes its figures (opaque: a plain store on x86, never torn or hoisted away): a count
+ * per callback as it starts (the watchdog's progress too), busy time per runTurns call and depths
+ * per turn, the last two only while instruments are attached (a binder bound). Any thread reads
+ * them (opaque); a depth may lag by a turn.
+ *
+ * Task wait, sampled 1 in N without a clock read per task: a producer whose task got a ticket that
+ * is a multiple of N reads the clock after the offer and leaves a stamp (ticket, time) in a ring;
+ * the loop, taking a task with such a ticket, records now minus the stamp if the stamp is its own.
+ * A task the loop took before its producer stamped it, or whose stamp a later one overwrote, is not
+ * sampled; the stamp is read after the offer, so a wait is short by the offer's few nanoseconds.
+ * }</pre>
+ */
+public final class LoopStats {
+
+  /** Where the sampled figures go: a metrics binder (its methods are called on the loop). */
+  public interface Instruments {
+    /** A sampled callback of {@code phase} (an index of {@link #PHASES}) ran for {@code nanos}. */
+    void callbackDuration(int phase, long nanos);
+
+    /** A sampled execute/submit task waited {@code nanos} in the queue before it ran. */
+    void taskWait(long nanos);
+  }
+
+  /** The phases callbacks are counted by, with the tag names metrics use. */
+  public static final String[] PHASES = {
+    "timers", "poll", "check", "close", "nextTick", "microtask"
+  };
+
+  static final int TIMERS = 0;
+  static final int POLL = 1;
+  static final int CHECK = 2;
+  static final int CLOSE = 3;
+  static final int TICKS = 4;
+  static final int MICROTASKS = 5;
+
+  private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+  private static final VarHandle BUSY;
+  private static final VarHandle TURNS;
+  private static final VarHandle IMMEDIATES;
+  private static final VarHandle TIMERS_DEPTH;
+  private static final int STAMPS = 256;
+
+  static {
+    try {
+      MethodHandles.Lookup l = MethodHandles.lookup();
+      BUSY = l.findVarHandle(LoopStats.class, "busyNanos", long.class);
+      TURNS = l.findVarHandle(LoopStats.class, "turns", long.class);
+      IMMEDIATES = l.findVarHandle(LoopStats.class, "immediates", int.class);
+      TIMERS_DEPTH = l.findVarHandle(LoopStats.class, "timers", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private record Stamp(long ticket, long nanos) {}
+
+  private final long[] callbacks = new long[PHASES.length];
+  private final AtomicReferenceArray<Stamp> stamps = new AtomicReferenceArray<>(STAMPS);
+  private final AtomicLong blocked = new AtomicLong();
+  private final int sampleShift; // log2 of sampleEvery
+  private volatile Instruments instruments;
+
+  @SuppressWarnings("unused") // through BUSY
+  private long busyNanos;
+
+  private long turns; // runTurns calls entered (written through TURNS)
+
+  @SuppressWarnings("unused") // through IMMEDIATES
+  private int immediates;
+
+  @SuppressWarnings("unused") // through TIMERS_DEPTH
+  private int timers;
+
+  LoopStats(int sampleEvery) {
+    this.sampleShift = Integer.numberOfTrailingZeros(sampleEvery);
+  }
+
+  /** The instruments attached, or null (any thread). */
+  Instruments instruments() {
+    return instruments;
+  }
+
+  /**
+   * Attaches {@code in}: one binder at a time.
+   *
+   * @throws IllegalStateException if other instruments are attached
+   */
+  public synchronized void attach(Instruments in) {
+    if (instruments != null) {
+      throw new IllegalStateException(
+          "this loop's metrics are already bound to a registry; close that LoopMetrics first");
+    }
+    instruments = java.util.Objects.requireNonNull(in, "in");
+  }
+
+  /** Detaches {@code in}, if attached. */
+  public synchronized void detach(Instruments in) {
+    if (instruments == in) {
+      instruments = null;
+    }
+  }
+
+  // ---- written by the loop ----
+
+  /** A callback of {@code phase} starts. */
+  void count(int phase) {
+    LONGS.setOpaque(callbacks, phase, callbacks[phase] + 1);
+  }
+
+  /** The loop enters runTurns. */
+  void turnEntered() {
+    TURNS.setOpaque(this, turns + 1);
+  }
+
+  void addBusy(long nanos) {
+    BUSY.setOpaque(this, (long) BUSY.getOpaque(this) + nanos);
+  }
+
+  void publishDepths(int immediateCount, int timerCount) {
+    IMMEDIATES.setOpaque(this, immediateCount);
+    TIMERS_DEPTH.setOpaque(this, timerCount);
+  }
+
+  /** Whether a task with {@code ticket} is sampled for its wait (any thread). */
+  boolean sampledTicket(long ticket) {
+    return (ticket & ((1L << sampleShift) - 1)) == 0;
+  }
+
+  /** A producer's stamp for a sampled ticket, after its offer. */
+  void stamp(long ticket, long nanos) {
+    stamps.setRelease((int) (ticket >>> sampleShift) & (STAMPS - 1), new Stamp(ticket, nanos));
+  }
+
+  /** On the loop: records the wait of the sampled task {@code ticket} if its stamp is there. */
+  void taskTaken(Instruments in, long ticket, long now) {
+    Stamp s = stamps.getAcquire((int) (ticket >>> sampleShift) & (STAMPS - 1));
+    if (s != null && s.ticket == ticket) {
+      in.taskWait(Math.max(0, now - s.nanos));
+    }
+  }
+
+  void blockedIncident() {
+    blocked.incrementAndGet();
+  }
+
+  // ---- read from any thread ----
+
+  /** Callbacks run in {@code phase} (an index of {@link #PHASES}) so far. */
+  public long callbacks(int phase) {
+    return (long) LONGS.getOpaque(callbacks, phase);
+  }
+
+  /**
+   * Moves whenever the loop enters runTurns or starts a phase callback; not for nextTicks and
+   * microtasks, so a chain of them shows as its callback's checkpoint (the watchdog's view).
+   */
+  long progress() {
+    long p = (long) TURNS.getOpaque(this);
+    for (int i = TIMERS; i <= CLOSE; i++) {
+      p += (long) LONGS.getOpaque(callbacks, i);
+    }
+    return p;
+  }
+
+  /** Time spent running turns while instruments were attached, in nanoseconds. */
+  public long busyNanos() {
+    return (long) BUSY.getOpaque(this);
+  }
+
+  /** Immediates queued at the end of the last turn (while instruments are attached). */
+  public int immediatesDepth() {
+    return (int) IMMEDIATES.getOpaque(this);
+  }
+
+  /** Timers armed at the end of the last turn (while instruments are attached). */
+  public int timersDepth() {
+    return (int) TIMERS_DEPTH.getOpaque(this);
+  }
+
+  /** Blocked-loop incidents the watchdog reported. */
+  public long blockedIncidents() {
+    return blocked.get();
+  }
+}
