@@ -17,6 +17,7 @@ const node = JSON.parse(fs.readFileSync(args.node, 'utf8'));
 // ---- scores ------------------------------------------------------------------------------------
 const SHAPES = {
   LoopLocalChain: 'A', CrossThreadSubmit: 'B', OffloadRoundTrip: 'C', TimerChurn: 'D', PromiseChain: 'E',
+  ObservabilityOverhead: 'O',
 };
 const scores = {}; // key "A:subject" (E: "E:method:subject") -> {score, error}
 const rows = [];
@@ -24,7 +25,7 @@ for (const r of jmh) {
   const [cls, method] = r.benchmark.split('.').slice(-2);
   const shape = SHAPES[cls];
   const subject = r.params.subject;
-  const key = shape === 'E' ? `E:${method}:${subject}` : `${shape}:${subject}`;
+  const key = shape === 'E' || shape === 'O' ? `${shape}:${method}:${subject}` : `${shape}:${subject}`;
   const error = Number.isFinite(r.primaryMetric.scoreError) ? r.primaryMetric.scoreError : NaN;
   scores[key] = {score: r.primaryMetric.score, error};
   rows.push({shape, benchmark: `${cls}.${method}`, subject, score: r.primaryMetric.score, error,
@@ -92,6 +93,12 @@ for (const carrier of ['fork-join', 'virtual']) {
     targets.push(['A', `A:loopkit-${carrier}-${v}`, `A:loopkit-single-thread-${v}`, 0.5, null]);
   }
   targets.push(['B', `B:loopkit-${carrier}-execute`, 'B:loopkit-single-thread-execute', 0.5, null]);
+}
+// DESIGN §3.6: observability cheap enough to leave on, within 5% of the bare loop
+for (const m of ['setImmediateChain', 'executeChain', 'microtaskChain']) {
+  for (const v of ['watchdog', 'metrics']) {
+    targets.push(['O', `O:${m}:loopkit-single-thread-${v}`, `O:${m}:loopkit-single-thread-bare`, 0.95, null]);
+  }
 }
 const checks = targets.map(([shape, a, b, floor, goal]) => {
   const r = ratio(a, b);
