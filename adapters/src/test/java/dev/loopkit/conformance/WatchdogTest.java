@@ -18,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
@@ -40,15 +41,14 @@ class WatchdogTest {
     CountDownLatch first = new CountDownLatch(1);
     CountDownLatch second = new CountDownLatch(2);
     Loop loop =
-        f.newLoop(
-            b ->
-                b.set("loopkit.watchdog.thresholdMillis", THRESHOLD_MS)
-                    .onBlockedLoop(
-                        w -> {
-                          reports.add(w);
-                          first.countDown();
-                          second.countDown();
-                        }));
+        watchedLoop(
+            f,
+            THRESHOLD_MS,
+            w -> {
+              reports.add(w);
+              first.countDown();
+              second.countDown();
+            });
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (Recording jfr = new Recording();
         LoopMetrics metrics = LoopMetrics.monitor(registry, loop)) {
@@ -118,14 +118,13 @@ class WatchdogTest {
     List<LoopBlockedWarning> reports = new CopyOnWriteArrayList<>();
     AtomicBoolean reported = new AtomicBoolean();
     Loop loop =
-        f.newLoop(
-            b ->
-                b.set("loopkit.watchdog.thresholdMillis", THRESHOLD_MS)
-                    .onBlockedLoop(
-                        w -> {
-                          reports.add(w);
-                          reported.set(true);
-                        }));
+        watchedLoop(
+            f,
+            THRESHOLD_MS,
+            w -> {
+              reports.add(w);
+              reported.set(true);
+            });
     AtomicInteger links = new AtomicInteger();
     CountDownLatch chainEnded = new CountDownLatch(1);
     // Starves the loop as Node's would (DESIGN §3.2) until the watchdog reports it.
@@ -169,9 +168,7 @@ class WatchdogTest {
     // A wide margin: a chain of immediates for 5 thresholds of 500 ms, each callback microseconds.
     long threshold = 500;
     List<LoopBlockedWarning> reports = new CopyOnWriteArrayList<>();
-    Loop loop =
-        f.newLoop(
-            b -> b.set("loopkit.watchdog.thresholdMillis", threshold).onBlockedLoop(reports::add));
+    Loop loop = watchedLoop(f, threshold, reports::add);
     CountDownLatch done = new CountDownLatch(1);
     AtomicInteger immediates = new AtomicInteger();
     f.onLoop(
@@ -197,6 +194,12 @@ class WatchdogTest {
     parkMillis(3 * threshold);
     assertTrue(immediates.get() > 100, "the loop was busy: " + immediates.get() + " immediates");
     assertEquals(List.of(), reports);
+  }
+
+  private static Loop watchedLoop(
+      LoopFixture f, long thresholdMillis, Consumer<LoopBlockedWarning> handler) {
+    return f.newLoop(
+        b -> b.set("loopkit.watchdog.thresholdMillis", thresholdMillis).onBlockedLoop(handler));
   }
 
   /** Blocks the calling callback until the watchdog's report opens {@code reported}. */

@@ -125,7 +125,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   private final Map<String, OffloadPool> pools = new LinkedHashMap<>();
   private final OffloadPool defaultPool;
   private final LoopStats stats;
-  private final int sampleEvery;
+  private final long sampleMask; // sampleEvery - 1
   private final Watchdog.Watch watch; // null: no watchdog
 
   // ---- shared with other threads ----
@@ -184,9 +184,8 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       pools.put(spec.name(), new OffloadPool(spec, carrier.offloadExecutor(spec, this)));
     }
     this.defaultPool = pools.get(config.defaultPool());
-    this.sampleEvery = config.metricsSampleEvery();
-    this.sampleCountdown = sampleEvery;
-    this.stats = new LoopStats(sampleEvery);
+    this.sampleMask = config.metricsSampleEvery() - 1;
+    this.stats = new LoopStats(config.metricsSampleEvery());
     long threshold = config.watchdogThresholdMillis();
     this.watch =
         threshold > 0 && carrier.supportsWatchdog()
@@ -495,11 +494,9 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
    */
   private long enterCallback(Object callback) {
     current = callback;
-    stats.count(phase);
-    if (--sampleCountdown != 0) {
+    if ((stats.count(phase) & sampleMask) != 0) {
       return NO_SAMPLE;
     }
-    sampleCountdown = sampleEvery;
     return stats.instruments() != null ? clock.nanoTime() : NO_SAMPLE;
   }
 

@@ -40,7 +40,7 @@ abstract class EventLoopTurnFields extends EventLoopPadBefore {
   int pollBudget;
   int checkLeft;
   int closeIndex;
-  int sampleCountdown; // callbacks until the next sampled one
+  int padInt; // to a multiple of 8 bytes
   boolean phaseBegun;
   boolean owedCheckpoint;
   short padShort; // to a multiple of 8 bytes: no gap for a subclass field

@@ -116,9 +116,11 @@ public final class LoopStats {
 
   // ---- written by the loop ----
 
-  /** A callback of {@code phase} starts. */
-  void count(int phase) {
-    LONGS.setOpaque(callbacks, phase, callbacks[phase] + 1);
+  /** A callback of {@code phase} starts; returns the new count. */
+  long count(int phase) {
+    long n = callbacks[phase] + 1;
+    LONGS.setOpaque(callbacks, phase, n);
+    return n;
   }
 
   /** The loop enters runTurns. */
