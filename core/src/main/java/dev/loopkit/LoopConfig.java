@@ -166,7 +166,7 @@ public final class LoopConfig {
         "64",
         "1 to 1073741824, a power of two",
         "With a metrics binder attached (LoopMetrics): time one callback in this many, and the"
-            + " wait of one execute/submit task in this many (1: every one).");
+            + " wait of one poll-queue item (a task, a completion) in this many (1: every one).");
     define(
         "loopkit.metrics.delayResolutionMillis",
         "10",

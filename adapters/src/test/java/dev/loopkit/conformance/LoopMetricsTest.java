@@ -19,6 +19,8 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The Micrometer binder (DESIGN §3.6) on every carrier: callbacks counted per phase, sampled
@@ -40,11 +42,10 @@ class LoopMetricsTest {
                     .set("loopkit.metrics.delayResolutionMillis", 60_000));
     MeterRegistry registry = new SimpleMeterRegistry();
     try (LoopMetrics metrics = LoopMetrics.monitor(registry, loop)) {
-      f.onLoop(loop, () -> {}); // the binder's delay timer is armed; counts start from here
-      Map<String, Double> before = callbacks(registry, loop);
-      long delaysBefore = find(registry, "loopkit.loop.delay", loop).timer().count();
-      double timedBefore = timedCallbacks(registry, loop);
-      long waitsBefore = find(registry, "loopkit.loop.task.wait", loop).timer().count();
+      // Read on the loop, inside a poll callback S: S is counted (as it starts), its duration not
+      // yet (recorded after its checkpoint), nor its fixture nextTick. The same holds for the
+      // snapshot after, so each delta holds exactly one snapshot callback.
+      Snapshot before = snapshot(f, registry, loop);
 
       AtomicInteger ran = new AtomicInteger();
       f.onLoop(
@@ -63,14 +64,13 @@ class LoopMetricsTest {
             never.close(ran::incrementAndGet);
           });
       f.awaitCondition(loop, () -> ran.get() == 12, "12 callbacks");
-      f.onLoop(loop, () -> {}); // 1 poll callback and a nextTick more; the phases have ended
+      Snapshot after = snapshot(f, registry, loop);
 
-      Map<String, Double> after = callbacks(registry, loop);
       // (manual moves virtual time to the binder's delay timer when the loop is idle: it fired)
-      long delays = find(registry, "loopkit.loop.delay", loop).timer().count() - delaysBefore;
+      long delays = after.delays() - before.delays();
       Map<String, Double> ranPerPhase = new LinkedHashMap<>();
       for (String p : PHASES) {
-        ranPerPhase.put(p, after.get(p) - before.get(p));
+        ranPerPhase.put(p, after.callbacks().get(p) - before.callbacks().get(p));
       }
       assertEquals(
           Map.of(
@@ -88,10 +88,11 @@ class LoopMetricsTest {
               3.0),
           ranPerPhase);
       // sampleEvery=1: every phase callback is timed, with its checkpoint
-      assertEquals(9.0 + delays, timedCallbacks(registry, loop) - timedBefore);
+      // (A, 3 tasks, 2 immediates, the timer, the close callback, and the snapshot S before)
+      assertEquals(9.0 + delays, after.timed() - before.timed());
       // The 3 tasks execute'd on the loop are stamped before it can take them; the fixture's own
       // come from the test thread, and the loop may take one before its producer stamps it.
-      long waits = find(registry, "loopkit.loop.task.wait", loop).timer().count() - waitsBefore;
+      long waits = after.waits() - before.waits();
       assertTrue(waits >= 3 && waits <= 5, () -> "sampled task waits: " + waits);
     }
   }
@@ -185,11 +186,19 @@ class LoopMetricsTest {
       assertEquals(3.0, pool(registry, loop, "loopkit.offload.wait").functionTimer().count());
       assertEquals(3.0, pool(registry, loop, "loopkit.offload.run").functionTimer().count());
 
-      double busy = find(registry, "loopkit.loop.busy", loop).functionCounter().count();
-      double utilization = find(registry, "loopkit.loop.utilization", loop).gauge().value();
-      assertTrue(utilization >= 0 && utilization <= 1, () -> "utilization " + utilization);
-      if (f.has(Capability.OWN_THREADS)) {
-        assertTrue(busy > 0, () -> "busy seconds " + busy); // (virtual time stands still in turns)
+      if (f.has(Capability.OWN_THREADS)) { // (virtual time stands still in a turn)
+        // Busy time and utilization: a callback holds the loop for 100 ms.
+        find(registry, "loopkit.loop.utilization", loop).gauge().value(); // starts a new window
+        double busy0 = find(registry, "loopkit.loop.busy", loop).functionCounter().count();
+        f.onLoop(loop, () -> LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100)));
+        f.awaitCondition(
+            loop,
+            () ->
+                find(registry, "loopkit.loop.busy", loop).functionCounter().count() >= busy0 + 0.1,
+            "100 ms more busy time");
+        double utilization = find(registry, "loopkit.loop.utilization", loop).gauge().value();
+        // 0.1 s busy in a window of about 0.1 to 0.3 s; wide margin for a slow machine
+        assertTrue(utilization > 0.05 && utilization <= 1, () -> "utilization " + utilization);
       }
     }
   }
@@ -204,14 +213,35 @@ class LoopMetricsTest {
     IllegalStateException again =
         assertThrows(IllegalStateException.class, () -> metrics.bindTo(new SimpleMeterRegistry()));
     assertTrue(again.getMessage().contains("already bound"), again.getMessage());
+    MeterRegistry second = new SimpleMeterRegistry();
     IllegalStateException other =
-        assertThrows(
-            IllegalStateException.class,
-            () -> LoopMetrics.monitor(new SimpleMeterRegistry(), loop));
+        assertThrows(IllegalStateException.class, () -> LoopMetrics.monitor(second, loop));
     assertTrue(other.getMessage().contains("close that LoopMetrics first"), other.getMessage());
+    assertEquals(List.of(), second.getMeters(), "a refused binder registers nothing");
     metrics.close();
     assertEquals(List.of(), registry.getMeters());
-    LoopMetrics.monitor(registry, loop).close(); // free again
+
+    LoopMetrics.monitor(registry, loop); // free again; its meters go when the loop terminates
+    assertTrue(registry.getMeters().size() > 20);
+    loop.shutdown();
+    f.awaitCondition(loop, () -> registry.getMeters().isEmpty(), "the meters to go");
+  }
+
+  /** Figures read on the loop (see the first test). */
+  private record Snapshot(Map<String, Double> callbacks, long delays, double timed, long waits) {}
+
+  private static Snapshot snapshot(LoopFixture f, MeterRegistry registry, Loop loop) {
+    AtomicReference<Snapshot> s = new AtomicReference<>();
+    f.onLoop(
+        loop,
+        () ->
+            s.set(
+                new Snapshot(
+                    callbacks(registry, loop),
+                    find(registry, "loopkit.loop.delay", loop).timer().count(),
+                    timedCallbacks(registry, loop),
+                    find(registry, "loopkit.loop.task.wait", loop).timer().count())));
+    return s.get();
   }
 
   private static Map<String, Double> callbacks(MeterRegistry registry, Loop loop) {

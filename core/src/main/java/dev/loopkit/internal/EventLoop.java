@@ -225,10 +225,10 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   private void start() {
     clock.onAdvance(carrier::wake);
+    carrier.start();
     if (watch != null) {
       Watchdog.shared().watch(watch);
     }
-    carrier.start();
   }
 
   /** The loop behind {@code loop}. */
@@ -266,20 +266,24 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     runner = self;
     runningThread = self;
     CURRENT.set(this);
-    stats.turnEntered();
-    LoopStats.Instruments in = stats.instruments();
-    long busyFrom = in != null ? clock.nanoTime() : NO_SAMPLE;
+    // Busy time and depths only while a binder is bound: a clock read here, every 64 turns and
+    // when the thread lets the loop go (or hands it over in suspend), never per callback.
+    busyMark = stats.instruments() != null ? clock.nanoTime() : NO_SAMPLE;
     try {
       if (owedCheckpoint) { // the turn thread before this one suspended inside a callback
         owedCheckpoint = false;
         checkpoint();
       }
       for (int i = 0; i < maxTurns; i++) {
+        stats.turnEntered();
         if (state < STOP) {
           runTurn();
         }
-        if (busyFrom != NO_SAMPLE) {
+        if (busyMark != NO_SAMPLE) {
           stats.publishDepths(immediates.size(), timers.size());
+          if ((i & 63) == 63) {
+            flushBusy();
+          }
         }
         Next next = next();
         if (next != Next.RUN_AGAIN) {
@@ -297,8 +301,10 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       }
       throw t;
     } finally {
-      if (busyFrom != NO_SAMPLE) {
-        stats.addBusy(clock.nanoTime() - busyFrom);
+      if (runner == self) { // (a retired thread's time is the turn thread's to count)
+        flushBusy();
+        busyMark = NO_SAMPLE;
+        current = null; // what the last callback captured is not kept alive by an idle loop
       }
       if (runningThread == self) {
         runningThread = null;
@@ -308,6 +314,15 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       } else {
         CURRENT.set(outer);
       }
+    }
+  }
+
+  /** Adds the busy time since the last mark (loop; while a binder is bound). */
+  private void flushBusy() {
+    if (busyMark != NO_SAMPLE) {
+      long now = clock.nanoTime();
+      stats.addBusy(now - busyMark);
+      busyMark = now;
     }
   }
 
@@ -417,6 +432,10 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       if (queued != null && !(item instanceof InternalTask)) {
         queued.decrementAndGet();
       }
+      long ticket = tasks.lastTicket();
+      if (stats.sampledTicket(ticket)) {
+        taskWaitSample(ticket);
+      }
       if (item instanceof Arrival a) {
         a.arrive(this);
       } else if (item instanceof InternalTask it) {
@@ -425,10 +444,6 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         }
         runCallback(it.action());
       } else {
-        long ticket = tasks.lastTicket();
-        if (stats.sampledTicket(ticket)) {
-          taskWaitSample(ticket);
-        }
         runCallback((Runnable) item);
       }
     }
@@ -565,7 +580,12 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   /** A callback waiting in {@code await}: its thread, and whether the loop ended meanwhile. */
   public static final class Suspension {
     final Thread thread = Thread.currentThread();
+    final Object callback; // the callback it belongs to, for the watchdog's report
     volatile boolean abandoned;
+
+    Suspension(Object callback) {
+      this.callback = callback;
+    }
   }
 
   /**
@@ -598,7 +618,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
               + carrierName
               + " carrier); use then(), or the virtual carrier, where it suspends the callback");
     }
-    Suspension s = new Suspension();
+    Suspension s = new Suspension(current);
     suspended.add(s);
     return s;
   }
@@ -618,6 +638,8 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       afterTimer(t, firingStart, firingDeadline);
     }
     if (runner == self) {
+      flushBusy(); // the new turn thread measures from its start
+      busyMark = NO_SAMPLE;
       Thread next = carrier.newTurnThread();
       owedCheckpoint = true;
       runner = next;
@@ -642,11 +664,14 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       return;
     }
     Thread self = Thread.currentThread();
+    Object mine = current;
+    current = s.callback;
     runningThread = s.thread;
     LockSupport.unpark(s.thread);
     while (runningThread != self) {
       LockSupport.park(this);
     }
+    current = mine;
   }
 
   /** What the loop needs next, or its termination when nothing is left. */
@@ -1108,6 +1133,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     r.onCancel(mayInterrupt -> offloadCancelled(task, mayInterrupt));
     offloads.add(task); // pending before the state check: see the class notes
     if (state != RUNNING) {
+      task.cancel(false); // (its pool counted it as queued)
       withdrawOffload(task);
       throw rejected("offload");
     }
@@ -1209,11 +1235,16 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       }
       return; // shutdownNow took it first: it is in shutdownNow's list
     }
-    if (stats.sampledTicket(ticket) && stats.instruments() != null && !(item instanceof Arrival)) {
-      stats.stamp(ticket, clock.nanoTime()); // before the wake-up: the loop may take it at once
-    }
+    stampIfSampled(ticket); // before the wake-up: the loop may take it at once
     if (!onLoop) {
       carrier.wake();
+    }
+  }
+
+  /** Leaves a stamp for a poll-queue item whose wait is sampled (see LoopStats's notes). */
+  private void stampIfSampled(long ticket) {
+    if (stats.sampledTicket(ticket) && stats.instruments() != null) {
+      stats.stamp(ticket, clock.nanoTime());
     }
   }
 
@@ -1271,6 +1302,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     if (state >= STOP && tasks.reclaim(ticket)) {
       return false;
     }
+    stampIfSampled(ticket);
     if (!inEventLoop()) {
       carrier.wake();
     }

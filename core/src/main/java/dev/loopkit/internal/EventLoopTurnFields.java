@@ -35,6 +35,7 @@ abstract class EventLoopTurnFields extends EventLoopPadBefore {
   long firingDeadline;
   long idNext; // the block of ids for immediates made on the loop
   long idEnd;
+  long busyMark; // since when busy time is not yet counted (EventLoop.NO_SAMPLE: not measured)
   int refImmediates;
   int phase; // EventLoop.TIMERS
   int pollBudget;

@@ -13,15 +13,16 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * Implementation notes
  *
  * The loop writes its figures (opaque: a plain store on x86, never torn or hoisted away): a count
- * per callback as it starts (the watchdog's progress too), busy time per runTurns call and depths
- * per turn, the last two only while instruments are attached (a binder bound). Any thread reads
- * them (opaque); a depth may lag by a turn.
+ * per turn and per callback as it starts (the watchdog's progress too); busy time every 64 turns
+ * and when a thread lets the loop go, and depths per turn, these two only while instruments are
+ * attached (a binder bound). Any thread reads them (opaque); a depth may lag by a turn.
  *
- * Task wait, sampled 1 in N without a clock read per task: a producer whose task got a ticket that
- * is a multiple of N reads the clock after the offer and leaves a stamp (ticket, time) in a ring;
- * the loop, taking a task with such a ticket, records now minus the stamp if the stamp is its own.
- * A task the loop took before its producer stamped it, or whose stamp a later one overwrote, is not
- * sampled; the stamp is read after the offer, so a wait is short by the offer's few nanoseconds.
+ * Poll-queue wait (a task, a completion, an arrival), sampled 1 in N without a clock read per
+ * item: a producer whose item got a ticket that is a multiple of N reads the clock after the offer
+ * and leaves a stamp (ticket, time) in a ring; the loop, taking the item with that ticket, records
+ * now minus the stamp if the stamp is its own. An item the loop took before its producer stamped
+ * it, or whose stamp a later one overwrote, is not sampled; the clock is read after the offer, so
+ * a wait is short by the offer's few nanoseconds.
  * }</pre>
  */
 public final class LoopStats {
@@ -31,7 +32,7 @@ public final class LoopStats {
     /** A sampled callback of {@code phase} (an index of {@link #PHASES}) ran for {@code nanos}. */
     void callbackDuration(int phase, long nanos);
 
-    /** A sampled execute/submit task waited {@code nanos} in the queue before it ran. */
+    /** A sampled poll-queue item waited {@code nanos} before the loop took it. */
     void taskWait(long nanos);
   }
 

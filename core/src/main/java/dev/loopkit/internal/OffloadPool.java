@@ -19,13 +19,16 @@ import java.util.concurrent.atomic.LongAdder;
 public final class OffloadPool {
   final PoolSpec spec;
   private final ExecutorService executor;
-  // Figures for metrics (any thread): a task is queued from execute until it starts or is
-  // cancelled; active while it runs. Times from the loop's clock, two reads per task.
+  // Figures for metrics (any thread): a task is queued from its creation until it leaves NEW (it
+  // starts, or is cancelled or refused: one CAS, so one decrement); active while it runs. Times
+  // only while a metrics binder is bound (three clock reads per task), with their own counts.
+  private static final long UNTIMED = Long.MIN_VALUE;
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicInteger active = new AtomicInteger();
-  private final LongAdder started = new LongAdder();
   private final LongAdder completed = new LongAdder();
+  private final LongAdder waited = new LongAdder();
   private final LongAdder waitNanos = new LongAdder();
+  private final LongAdder ran = new LongAdder();
   private final LongAdder runNanos = new LongAdder();
 
   OffloadPool(PoolSpec spec, ExecutorService executor) {
@@ -53,30 +56,35 @@ public final class OffloadPool {
     return active.get();
   }
 
-  /** Offloads that started on a worker. */
-  public long started() {
-    return started.sum();
-  }
-
   /** Offloads that ran to the end (returned or threw). */
   public long completed() {
     return completed.sum();
   }
 
-  /** The total time offloads waited for a worker before they started, in nanoseconds. */
+  /** Offloads whose wait for a worker was timed (those handed in while a binder was bound). */
+  public long waited() {
+    return waited.sum();
+  }
+
+  /** The total wait of the {@link #waited} offloads, in nanoseconds. */
   public long waitNanos() {
     return waitNanos.sum();
   }
 
-  /** The total time offloads ran, in nanoseconds (one figure per completed offload). */
+  /** Offloads whose run was timed (those handed in while a binder was bound). */
+  public long ran() {
+    return ran.sum();
+  }
+
+  /** The total run time of the {@link #ran} offloads, in nanoseconds. */
   public long runNanos() {
     return runNanos.sum();
   }
 
   /** Hands {@code task} to a worker. */
   void execute(Task<?> task) {
-    task.queuedAt = task.loop.clock().nanoTime();
-    queued.incrementAndGet(); // a cancel may already have taken one off: it counts from here
+    task.queuedAt =
+        task.loop.stats().instruments() != null ? task.loop.clock().nanoTime() : UNTIMED;
     try {
       executor.execute(task);
     } catch (RejectedExecutionException e) {
@@ -132,7 +140,7 @@ public final class OffloadPool {
     final Callable<T> callable;
     final Promise.Resolvers<T> resolvers;
     final OffloadPool pool;
-    long queuedAt; // written before the hand-over to the executor
+    long queuedAt; // or UNTIMED; written before the hand-over to the executor
     private volatile Thread runner;
     private volatile int state;
 
@@ -144,6 +152,7 @@ public final class OffloadPool {
         Promise.Resolvers<T> resolvers) {
       this.loop = loop;
       this.pool = pool;
+      pool.queued.incrementAndGet(); // until it leaves NEW
       this.id = id;
       this.callable = callable;
       this.resolvers = resolvers;
@@ -157,11 +166,13 @@ public final class OffloadPool {
         return; // cancelled before it ran
       }
       OffloadPool p = pool;
-      long start = loop.clock().nanoTime();
       p.queued.decrementAndGet();
       p.active.incrementAndGet();
-      p.waitNanos.add(Math.max(0, start - queuedAt));
-      p.started.increment();
+      long start = queuedAt != UNTIMED ? loop.clock().nanoTime() : UNTIMED;
+      if (start != UNTIMED) {
+        p.waitNanos.add(Math.max(0, start - queuedAt));
+        p.waited.increment();
+      }
       T value = null;
       Throwable failure = null;
       try {
@@ -171,7 +182,10 @@ public final class OffloadPool {
       } finally {
         runner = null;
         Thread.interrupted(); // an interrupt meant for this task must not leak into the next
-        p.runNanos.add(Math.max(0, loop.clock().nanoTime() - start));
+        if (start != UNTIMED) {
+          p.runNanos.add(Math.max(0, loop.clock().nanoTime() - start));
+          p.ran.increment();
+        }
         p.completed.increment();
         p.active.decrementAndGet();
       }

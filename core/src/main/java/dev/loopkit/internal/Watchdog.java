@@ -4,35 +4,44 @@ import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import dev.loopkit.LoopBlockedWarning;
 import dev.loopkit.spi.LoopClock;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The blocked-loop watchdog: one daemon thread for every watched loop, which looks at each loop
- * every quarter of its threshold and reports a callback (with its checkpoint) that has held the
- * loop past the threshold, once per incident.
+ * The blocked-loop watchdog: one daemon thread for every watched loop, which sweeps them every
+ * quarter of the smallest threshold and reports a callback (with its checkpoint) that has held a
+ * loop past its threshold, once per incident.
  *
  * <pre>{@code
  * Implementation notes
  *
- * No clock read per callback: the loop bumps a progress counter when it enters runTurns and when
- * it starts a phase's callback (opaque stores). The watchdog reads the counter and the thread
- * running the loop. While the loop is inside runTurns (runningThread set) and the counter has not
- * moved since the watchdog first saw its value, one callback or its checkpoint holds the loop; the
- * time is measured from that first sighting, so a report comes between threshold and threshold +
- * a quarter after the callback began, and blockedFor may be short by up to a quarter. A recursive
- * nextTick or microtask chain starts no phase callback, so it is caught as its callback's
- * checkpoint. The stack is taken, then the counter read again: if it moved, the loop was not
- * blocked after all and nothing is reported. Watch fields are the watchdog thread's alone.
+ * No clock read per callback: the loop counts each turn and each phase callback it starts (opaque
+ * stores; LoopStats.progress). A sweep reads the count and the thread running the loop. While the
+ * loop is inside runTurns (runningThread set) and the count has not moved since a sweep first saw
+ * its value, one callback or its checkpoint holds the loop; the time is measured from that first
+ * sighting, so a report comes about threshold + one or two sweep periods after the callback
+ * began, and blockedFor may be short by up to a period. A recursive nextTick or microtask chain
+ * starts no phase callback, so it is caught as its callback's checkpoint. The stack is taken, then
+ * the count read again: if it moved, the loop was not blocked after all and nothing is reported.
+ * A sweep that comes more than two periods late (a JVM-wide pause: GC, safepoint) forgets what it
+ * saw rather than blame the callback running after the pause. Watch fields are the watchdog
+ * thread's alone; a throw while looking at one loop is logged and the sweep goes on.
  * }</pre>
  */
 final class Watchdog {
   private static final System.Logger LOG = System.getLogger("dev.loopkit");
   private static final Watchdog SHARED = new Watchdog();
+  private static final long MIN_PERIOD_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
   private final ScheduledThreadPoolExecutor timer;
+  private final Set<Watch> watches = ConcurrentHashMap.newKeySet();
+  private ScheduledFuture<?> sweep; // guarded by this
+  private long periodNanos; // guarded by this
+  private long lastSweep; // watchdog thread
 
   private Watchdog() {
     timer =
@@ -48,15 +57,44 @@ final class Watchdog {
     return SHARED;
   }
 
-  void watch(Watch w) {
-    long period = Math.max(1, w.thresholdNanos / 4);
-    w.task = timer.scheduleAtFixedRate(w::look, period, period, TimeUnit.NANOSECONDS);
+  synchronized void watch(Watch w) {
+    watches.add(w);
+    long period = Math.max(MIN_PERIOD_NANOS, w.thresholdNanos / 4);
+    if (sweep == null || period < periodNanos) {
+      if (sweep != null) {
+        sweep.cancel(false);
+      }
+      periodNanos = period;
+      lastSweep = LoopClock.system().nanoTime();
+      long p = period;
+      sweep = timer.scheduleAtFixedRate(() -> sweep(p), p, p, TimeUnit.NANOSECONDS);
+    }
   }
 
-  void unwatch(Watch w) {
-    ScheduledFuture<?> t = w.task;
-    if (t != null) {
-      t.cancel(false);
+  synchronized void unwatch(Watch w) {
+    watches.remove(w);
+    if (watches.isEmpty() && sweep != null) {
+      sweep.cancel(false);
+      sweep = null;
+    }
+  }
+
+  /** One look at every watched loop (watchdog thread). */
+  private void sweep(long period) {
+    long now = LoopClock.system().nanoTime();
+    boolean late = now - lastSweep > 2 * period;
+    lastSweep = now;
+    for (Watch w : watches) {
+      try {
+        if (late) {
+          w.forget();
+        } else {
+          w.look(now);
+        }
+      } catch (Throwable t) {
+        EventLoop.rethrowIfFatal(t);
+        LOG.log(System.Logger.Level.ERROR, "[" + w.loop.name() + "] the watchdog failed", t);
+      }
     }
   }
 
@@ -65,7 +103,6 @@ final class Watchdog {
     final EventLoop loop;
     final long thresholdNanos;
     private final Consumer<LoopBlockedWarning> handler;
-    volatile ScheduledFuture<?> task;
     // watchdog thread only:
     private long seen = -1;
     private long seenSince;
@@ -81,9 +118,12 @@ final class Watchdog {
       LOG.log(System.Logger.Level.WARNING, w.getMessage(), w);
     }
 
+    void forget() {
+      seen = -1;
+    }
+
     /** One look (watchdog thread). */
-    void look() {
-      long now = LoopClock.system().nanoTime();
+    void look(long now) {
       Thread t = loop.watchedThread();
       long p = loop.watchedProgress();
       if (t == null) { // between turns: nothing holds the loop
@@ -143,11 +183,23 @@ final class Watchdog {
       }
     }
 
-    /** Whether the loop's innermost engine frame is the microtask checkpoint's. */
+    /**
+     * Whether the innermost of the engine's callback frames is the checkpoint's (runGuarded,
+     * checkpoint) rather than a phase callback's (runCallback, fireTimer); other engine frames,
+     * such as a nextTick call inside a tick, are skipped.
+     */
     private static boolean inCheckpoint(StackTraceElement[] stack) {
       for (StackTraceElement e : stack) {
         if (e.getClassName().equals(EventLoop.class.getName())) {
-          return e.getMethodName().equals("runGuarded") || e.getMethodName().equals("checkpoint");
+          switch (e.getMethodName()) {
+            case "runGuarded", "checkpoint" -> {
+              return true;
+            }
+            case "runCallback", "fireTimer" -> {
+              return false;
+            }
+            default -> {}
+          }
         }
       }
       return false;

@@ -19,6 +19,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
@@ -45,9 +46,9 @@ import java.util.function.ToDoubleFunction;
  *   <tr><td>{@code loopkit.loop.callback.duration}</td><td>timer, tag {@code phase}</td><td>one
  *       phase callback in {@code loopkit.metrics.sampleEvery}, with its microtask checkpoint</td>
  *   </tr>
- *   <tr><td>{@code loopkit.loop.task.wait}</td><td>timer</td><td>one {@code execute}/{@code
- *       submit} task in {@code loopkit.metrics.sampleEvery}: from its submission to its start
- *   </td></tr>
+ *   <tr><td>{@code loopkit.loop.task.wait}</td><td>timer</td><td>one item of the poll queue (a
+ *       task handed in with {@code execute}/{@code submit}, an offload's completion) in {@code
+ *       loopkit.metrics.sampleEvery}: from its hand-in until the loop takes it</td></tr>
  *   <tr><td>{@code loopkit.loop.blocked}</td><td>function counter</td><td>incidents the
  *       blocked-loop watchdog reported</td></tr>
  *   <tr><td>{@code loopkit.offload.active}, {@code .queued}</td><td>gauges, tags {@code pool},
@@ -75,7 +76,7 @@ public final class LoopMetrics implements MeterBinder, AutoCloseable {
   private final List<Meter> meters = new ArrayList<>();
   private MeterRegistry registry;
   private DelayMonitor delay;
-  private LoopStats.Instruments instruments;
+  private Recorder instruments;
   // the utilization gauge's previous reading
   private long lastBusy;
   private long lastAt;
@@ -113,6 +114,43 @@ public final class LoopMetrics implements MeterBinder, AutoCloseable {
       throw new IllegalStateException("this LoopMetrics is already bound to a registry");
     }
     LoopStats stats = loop.stats();
+    Recorder in = new Recorder();
+    stats.attach(in); // first, before any meter: throws if another binder holds the loop
+    this.registry = registry;
+    this.instruments = in;
+    try {
+      register(registry, stats, in);
+    } catch (RuntimeException | Error e) {
+      close();
+      throw e;
+    }
+    // A terminated loop's meters go: nothing would move them again, and they would keep it alive.
+    loop.terminationFuture().whenComplete((v, e) -> close());
+  }
+
+  /** The sampled figures' destination: its timers are set once registered (read on the loop). */
+  private static final class Recorder implements LoopStats.Instruments {
+    volatile Timer[] durations;
+    volatile Timer wait;
+
+    @Override
+    public void callbackDuration(int phase, long nanos) {
+      Timer[] d = durations;
+      if (d != null) {
+        d[phase].record(nanos, TimeUnit.NANOSECONDS);
+      }
+    }
+
+    @Override
+    public void taskWait(long nanos) {
+      Timer w = wait;
+      if (w != null) {
+        w.record(nanos, TimeUnit.NANOSECONDS);
+      }
+    }
+  }
+
+  private void register(MeterRegistry registry, LoopStats stats, Recorder in) {
     Timer[] durations = new Timer[4];
     for (int p = 0; p < durations.length; p++) {
       durations[p] =
@@ -124,7 +162,7 @@ public final class LoopMetrics implements MeterBinder, AutoCloseable {
     }
     Timer wait =
         Timer.builder("loopkit.loop.task.wait")
-            .description("One execute/submit task in loopkit.metrics.sampleEvery: queued to start")
+            .description("One poll-queue item in loopkit.metrics.sampleEvery: handed in to taken")
             .tags(tags)
             .register(registry);
     Timer delayTimer =
@@ -132,24 +170,11 @@ public final class LoopMetrics implements MeterBinder, AutoCloseable {
             .description("How late a timer due every resolution ran (monitorEventLoopDelay)")
             .tags(tags)
             .register(registry);
-    LoopStats.Instruments in =
-        new LoopStats.Instruments() {
-          @Override
-          public void callbackDuration(int phase, long nanos) {
-            durations[phase].record(nanos, TimeUnit.NANOSECONDS);
-          }
-
-          @Override
-          public void taskWait(long nanos) {
-            wait.record(nanos, TimeUnit.NANOSECONDS);
-          }
-        };
-    stats.attach(in); // first: throws if another binder holds the loop
-    this.registry = registry;
-    this.instruments = in;
     meters.addAll(List.of(durations));
     meters.add(wait);
     meters.add(delayTimer);
+    in.durations = durations;
+    in.wait = wait;
     lastAt = loop.clock().nanoTime();
     lastBusy = stats.busyNanos();
     meters.add(
@@ -205,7 +230,7 @@ public final class LoopMetrics implements MeterBinder, AutoCloseable {
           FunctionTimer.builder(
                   "loopkit.offload.wait",
                   pool,
-                  OffloadPool::started,
+                  OffloadPool::waited,
                   OffloadPool::waitNanos,
                   TimeUnit.NANOSECONDS)
               .description("Time offloads waited for a worker")
@@ -215,18 +240,20 @@ public final class LoopMetrics implements MeterBinder, AutoCloseable {
           FunctionTimer.builder(
                   "loopkit.offload.run",
                   pool,
-                  OffloadPool::completed,
+                  OffloadPool::ran,
                   OffloadPool::runNanos,
                   TimeUnit.NANOSECONDS)
               .description("Time offloads ran")
               .tags(pt)
               .register(registry));
     }
-    if (!loop.isShutdown()) {
+    try {
       delay =
           loop.monitorDelay(
               Duration.ofMillis(loop.config().metricsDelayResolutionMillis()),
               nanos -> delayTimer.record(nanos, TimeUnit.NANOSECONDS));
+    } catch (RejectedExecutionException e) {
+      // the loop is shutting down: no delay samples
     }
   }
 
@@ -252,7 +279,10 @@ public final class LoopMetrics implements MeterBinder, AutoCloseable {
     return Math.max(0, Math.min(1, u));
   }
 
-  /** Detaches from the loop, stops the delay timer and removes the meters from the registry. */
+  /**
+   * Detaches from the loop, stops the delay timer and removes the meters from the registry. Done by
+   * itself when the loop terminates.
+   */
   @Override
   public synchronized void close() {
     if (registry == null) {
@@ -262,7 +292,7 @@ public final class LoopMetrics implements MeterBinder, AutoCloseable {
     if (delay != null) {
       try {
         delay.close();
-      } catch (java.util.concurrent.RejectedExecutionException e) {
+      } catch (RejectedExecutionException e) {
         // the loop has ended: its timer went with it
       }
     }
