@@ -73,6 +73,12 @@ import java.util.concurrent.locks.LockSupport;
  *
  * Offloads count as pending from before their state check until their completion has run on the
  * loop, so a loop never terminates under an accepted offload (except by STOP, which rejects it).
+ *
+ * Observability (LoopStats, Watchdog). Each turn and each phase callback bumps a count as it
+ * starts (an opaque store, no clock): the callbacks-per-phase metric and the watchdog's progress.
+ * current names the callback for the watchdog's report. Clocks are read for metrics only while a
+ * binder is attached: busy time at runTurns' edges and every 64 turns, one callback and one
+ * poll-queue item in sampleEvery.
  * }</pre>
  */
 public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver {
@@ -225,9 +231,17 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   private void start() {
     clock.onAdvance(carrier::wake);
-    carrier.start();
     if (watch != null) {
-      Watchdog.shared().watch(watch);
+      Watchdog.shared()
+          .watch(watch); // before the first turn, so before finishTermination's unwatch
+    }
+    try {
+      carrier.start();
+    } catch (RuntimeException | Error e) {
+      if (watch != null) {
+        Watchdog.shared().unwatch(watch);
+      }
+      throw e;
     }
   }
 

@@ -41,7 +41,7 @@ final class Watchdog {
   private final Set<Watch> watches = ConcurrentHashMap.newKeySet();
   private ScheduledFuture<?> sweep; // guarded by this
   private long periodNanos; // guarded by this
-  private long lastSweep; // watchdog thread
+  private volatile long lastSweep; // the watchdog thread, and watch() when it reschedules
 
   private Watchdog() {
     timer =
