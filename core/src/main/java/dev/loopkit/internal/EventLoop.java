@@ -191,7 +191,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     }
     this.defaultPool = pools.get(config.defaultPool());
     this.sampleMask = config.metricsSampleEvery() - 1;
-    this.stats = new LoopStats(config.metricsSampleEvery());
+    this.stats = new LoopStats(this, config.metricsSampleEvery());
     long threshold = config.watchdogThresholdMillis();
     this.watch =
         threshold > 0 && carrier.supportsWatchdog()
@@ -289,7 +289,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         checkpoint();
       }
       for (int i = 0; i < maxTurns; i++) {
-        stats.turnEntered();
+        turns++;
         if (state < STOP) {
           runTurn();
         }
@@ -392,7 +392,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     firing = t;
     firingStart = t.periodNanos != 0 ? clock.nanoTime() : 0;
     firingDeadline = t.deadline;
-    long sampledFrom = enterCallback(t);
+    long sampledFrom = enterCallback(t, ++timersRun);
     try {
       t.fire();
     } catch (Throwable e) {
@@ -446,9 +446,8 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       if (queued != null && !(item instanceof InternalTask)) {
         queued.decrementAndGet();
       }
-      long ticket = tasks.lastTicket();
-      if (stats.sampledTicket(ticket)) {
-        taskWaitSample(ticket);
+      if (busyMark != NO_SAMPLE) { // a binder is bound: this item's wait may be sampled
+        taskWaitSample(tasks.lastTicket());
       }
       if (item instanceof Arrival a) {
         a.arrive(this);
@@ -456,9 +455,9 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         if (!it.inBatch()) {
           pollBudget++; // bookkeeping: the tasks present when the phase began keep their places
         }
-        runCallback(it.action());
+        runCallback(it.action(), ++pollRun);
       } else {
-        runCallback((Runnable) item);
+        runCallback((Runnable) item, ++pollRun);
       }
     }
     enterPhase(CHECK);
@@ -478,7 +477,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         refImmediates--;
       }
       if (im.start()) {
-        runCallback(im.callback);
+        runCallback(im.callback, ++checkRun);
       }
     }
     enterPhase(CLOSE);
@@ -495,15 +494,18 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       }
     }
     while (closeBatch != null && closeIndex < closeBatch.size() && state < STOP) {
-      runCallback(closeBatch.get(closeIndex++));
+      runCallback(closeBatch.get(closeIndex++), ++closeRun);
     }
     closeBatch = null;
     enterPhase(TIMERS);
   }
 
-  /** Runs one callback, routes what it throws, then the microtask checkpoint. */
-  private void runCallback(Runnable callback) {
-    long sampledFrom = enterCallback(callback);
+  /**
+   * Runs one callback, routes what it throws, then the microtask checkpoint. {@code count}: its
+   * phase's callbacks so far, itself included.
+   */
+  private void runCallback(Runnable callback, long count) {
+    long sampledFrom = enterCallback(callback, count);
     try {
       callback.run();
     } catch (Throwable t) {
@@ -517,13 +519,13 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   }
 
   /**
-   * Before a phase's callback: counts it (which tells the watchdog the loop moved on), and every
-   * sampleEvery-th callback reads the clock (if instruments are attached) to time it with its
-   * checkpoint.
+   * Before a phase's callback, counted (which tells the watchdog the loop moved on): every
+   * sampleEvery-th callback of a phase reads the clock (if instruments are attached) to time it
+   * with its checkpoint.
    */
-  private long enterCallback(Object callback) {
+  private long enterCallback(Object callback, long count) {
     current = callback;
-    if ((stats.count(phase) & sampleMask) != 0) {
+    if ((count & sampleMask) != 0) {
       return NO_SAMPLE;
     }
     return stats.instruments() != null ? clock.nanoTime() : NO_SAMPLE;
@@ -537,8 +539,8 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   }
 
   private void taskWaitSample(long ticket) {
-    LoopStats.Instruments in = stats.instruments();
-    if (in != null) {
+    LoopStats.Instruments in;
+    if ((ticket & sampleMask) == 0 && (in = stats.instruments()) != null) {
       stats.taskTaken(in, ticket, clock.nanoTime());
     }
   }
@@ -551,11 +553,11 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     while (!ticks.isEmpty() || !microtasks.isEmpty()) {
       Runnable r;
       while (state < STOP && (r = ticks.poll()) != null) {
-        stats.count(LoopStats.TICKS);
+        ticksRun++;
         runGuarded(r);
       }
       while (state < STOP && (r = microtasks.poll()) != null) {
-        stats.count(LoopStats.MICROTASKS);
+        microtasksRun++;
         runGuarded(r);
       }
       if (state >= STOP) {
@@ -1257,7 +1259,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   /** Leaves a stamp for a poll-queue item whose wait is sampled (see LoopStats's notes). */
   private void stampIfSampled(long ticket) {
-    if (stats.sampledTicket(ticket) && stats.instruments() != null) {
+    if ((ticket & sampleMask) == 0 && stats.instruments() != null) {
       stats.stamp(ticket, clock.nanoTime());
     }
   }

@@ -36,6 +36,15 @@ abstract class EventLoopTurnFields extends EventLoopPadBefore {
   long idNext; // the block of ids for immediates made on the loop
   long idEnd;
   long busyMark; // since when busy time is not yet counted (EventLoop.NO_SAMPLE: not measured)
+  // Turns and callbacks started, per phase: plain increments (the calls that follow publish them);
+  // other threads read them opaque, through LoopStats (metrics, the watchdog's progress).
+  long turns;
+  long timersRun;
+  long pollRun;
+  long checkRun;
+  long closeRun;
+  long ticksRun;
+  long microtasksRun;
   int refImmediates;
   int phase; // EventLoop.TIMERS
   int pollBudget;

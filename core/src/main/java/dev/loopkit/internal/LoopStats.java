@@ -12,10 +12,12 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * <pre>{@code
  * Implementation notes
  *
- * The loop writes its figures (opaque: a plain store on x86, never torn or hoisted away): a count
- * per turn and per callback as it starts (the watchdog's progress too); busy time every 64 turns
- * and when a thread lets the loop go, and depths per turn, these two only while instruments are
- * attached (a binder bound). Any thread reads them (opaque); a depth may lag by a turn.
+ * Counts of turns and of callbacks per phase are plain fields of the loop (EventLoopTurnFields),
+ * incremented as each starts: no atomic and no VarHandle on the hot path. The call to the callback
+ * that follows each increment publishes it; other threads read them here, opaque (a 64-bit long
+ * read is not torn on the JVMs we run). The loop writes busy time every 64 turns and when a thread
+ * lets the loop go, and depths per turn, both opaque and only while instruments are attached (a
+ * binder bound); a depth may lag by a turn.
  *
  * Poll-queue wait (a task, a completion, an arrival), sampled 1 in N without a clock read per
  * item: a producer whose item got a ticket that is a multiple of N reads the clock after the offer
@@ -48,9 +50,9 @@ public final class LoopStats {
   static final int TICKS = 4;
   static final int MICROTASKS = 5;
 
-  private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
   private static final VarHandle BUSY;
   private static final VarHandle TURNS;
+  private static final VarHandle[] RUN = new VarHandle[PHASES.length];
   private static final VarHandle IMMEDIATES;
   private static final VarHandle TIMERS_DEPTH;
   private static final int STAMPS = 256;
@@ -59,7 +61,13 @@ public final class LoopStats {
     try {
       MethodHandles.Lookup l = MethodHandles.lookup();
       BUSY = l.findVarHandle(LoopStats.class, "busyNanos", long.class);
-      TURNS = l.findVarHandle(LoopStats.class, "turns", long.class);
+      TURNS = l.findVarHandle(EventLoopTurnFields.class, "turns", long.class);
+      String[] fields = {
+        "timersRun", "pollRun", "checkRun", "closeRun", "ticksRun", "microtasksRun"
+      };
+      for (int i = 0; i < fields.length; i++) {
+        RUN[i] = l.findVarHandle(EventLoopTurnFields.class, fields[i], long.class);
+      }
       IMMEDIATES = l.findVarHandle(LoopStats.class, "immediates", int.class);
       TIMERS_DEPTH = l.findVarHandle(LoopStats.class, "timers", int.class);
     } catch (ReflectiveOperationException e) {
@@ -69,7 +77,7 @@ public final class LoopStats {
 
   private record Stamp(long ticket, long nanos) {}
 
-  private final long[] callbacks = new long[PHASES.length];
+  private final EventLoopTurnFields loop;
   private final AtomicReferenceArray<Stamp> stamps = new AtomicReferenceArray<>(STAMPS);
   private final AtomicLong blocked = new AtomicLong();
   private final int sampleShift; // log2 of sampleEvery
@@ -78,15 +86,14 @@ public final class LoopStats {
   @SuppressWarnings("unused") // through BUSY
   private long busyNanos;
 
-  private long turns; // runTurns calls entered (written through TURNS)
-
   @SuppressWarnings("unused") // through IMMEDIATES
   private int immediates;
 
   @SuppressWarnings("unused") // through TIMERS_DEPTH
   private int timers;
 
-  LoopStats(int sampleEvery) {
+  LoopStats(EventLoopTurnFields loop, int sampleEvery) {
+    this.loop = loop;
     this.sampleShift = Integer.numberOfTrailingZeros(sampleEvery);
   }
 
@@ -116,18 +123,6 @@ public final class LoopStats {
   }
 
   // ---- written by the loop ----
-
-  /** A callback of {@code phase} starts; returns the new count. */
-  long count(int phase) {
-    long n = callbacks[phase] + 1;
-    LONGS.setOpaque(callbacks, phase, n);
-    return n;
-  }
-
-  /** The loop enters runTurns. */
-  void turnEntered() {
-    TURNS.setOpaque(this, turns + 1);
-  }
 
   void addBusy(long nanos) {
     BUSY.setOpaque(this, (long) BUSY.getOpaque(this) + nanos);
@@ -164,17 +159,17 @@ public final class LoopStats {
 
   /** Callbacks run in {@code phase} (an index of {@link #PHASES}) so far. */
   public long callbacks(int phase) {
-    return (long) LONGS.getOpaque(callbacks, phase);
+    return (long) RUN[phase].getOpaque(loop);
   }
 
   /**
-   * Moves whenever the loop enters runTurns or starts a phase callback; not for nextTicks and
-   * microtasks, so a chain of them shows as its callback's checkpoint (the watchdog's view).
+   * Moves whenever the loop starts a turn or a phase callback; not for nextTicks and microtasks, so
+   * a chain of them shows as its callback's checkpoint (the watchdog's view).
    */
   long progress() {
-    long p = (long) TURNS.getOpaque(this);
+    long p = (long) TURNS.getOpaque(loop);
     for (int i = TIMERS; i <= CLOSE; i++) {
-      p += (long) LONGS.getOpaque(callbacks, i);
+      p += (long) RUN[i].getOpaque(loop);
     }
     return p;
   }
