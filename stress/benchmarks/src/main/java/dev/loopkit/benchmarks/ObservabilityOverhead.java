@@ -23,8 +23,9 @@ import org.openjdk.jmh.infra.Blackhole;
  * What observability costs (DESIGN §3.6: "cheap enough to leave on: ≤ 5%"): shapes A and E on the
  * single-thread carrier, bare (watchdog off, no binder), with the watchdog (the default), and with
  * the watchdog and a {@link LoopMetrics} binder on a {@link SimpleMeterRegistry} (default sampling,
- * one callback in 64). One operation is one hop or one link, as in {@link LoopLocalChain} and
- * {@link PromiseChain}.
+ * one callback in 64). {@code timer} is bare with one unref'd 10 ms interval armed, as the binder's
+ * loop-delay timer is: it tells what an armed timer costs from what the binder itself costs. One
+ * operation is one hop or one link, as in {@link LoopLocalChain} and {@link PromiseChain}.
  *
  * <p>Run it alone: {@code java -jar stress/benchmarks/target/benchmarks.jar ObservabilityOverhead}.
  */
@@ -37,6 +38,7 @@ public class ObservabilityOverhead {
 
   @Param({
     "loopkit-single-thread-bare",
+    "loopkit-single-thread-timer",
     "loopkit-single-thread-watchdog",
     "loopkit-single-thread-metrics"
   })
@@ -50,10 +52,13 @@ public class ObservabilityOverhead {
   public void setUp() {
     LoopConfig.Builder b =
         LoopConfig.builder().isolated().carrier("single-thread").name("bench-observability");
-    if (subject.endsWith("-bare")) {
+    if (subject.endsWith("-bare") || subject.endsWith("-timer")) {
       b.set("loopkit.watchdog.thresholdMillis", 0);
     }
     loop = Loop.create(b.build());
+    if (subject.endsWith("-timer")) { // bare, with one unref'd timer armed, as the binder's is
+      loop.execute(() -> loop.setInterval(() -> {}, 10).unref());
+    }
     if (subject.endsWith("-metrics")) {
       metrics = LoopMetrics.monitor(new SimpleMeterRegistry(), loop);
     }
