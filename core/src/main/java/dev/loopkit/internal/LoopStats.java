@@ -44,11 +44,7 @@ public final class LoopStats {
   };
 
   static final int TIMERS = 0;
-  static final int POLL = 1;
-  static final int CHECK = 2;
   static final int CLOSE = 3;
-  static final int TICKS = 4;
-  static final int MICROTASKS = 5;
 
   private static final VarHandle BUSY;
   private static final VarHandle TURNS;
@@ -131,11 +127,6 @@ public final class LoopStats {
   void publishDepths(int immediateCount, int timerCount) {
     IMMEDIATES.setOpaque(this, immediateCount);
     TIMERS_DEPTH.setOpaque(this, timerCount);
-  }
-
-  /** Whether a task with {@code ticket} is sampled for its wait (any thread). */
-  boolean sampledTicket(long ticket) {
-    return (ticket & ((1L << sampleShift) - 1)) == 0;
   }
 
   /** A producer's stamp for a sampled ticket, after its offer. */
