@@ -17,7 +17,8 @@ import org.commonmark.renderer.html.HtmlRenderer;
  * Builds the documentation site: every page of {@code src/pages} (Markdown) becomes HTML; the
  * configuration reference is generated from {@link LoopConfig#keys()}, the same definitions the
  * parser reads; the benchmark summary, when {@code src/data/benchmarks/summary.md} exists, becomes
- * the benchmarks page.
+ * the benchmarks page; the comparison CLI's report, when {@code src/data/comparison/comparison.md}
+ * exists, becomes the comparison page (its charts are inline SVG).
  *
  * <p>Run by the build ({@code prepare-package}): {@code SiteGenerator <site module dir> <out dir>}.
  */
@@ -44,6 +45,10 @@ public final class SiteGenerator {
     Path summary = module.resolve("src/data/benchmarks/summary.md");
     if (Files.exists(summary)) {
       pages.add(new String[] {"benchmarks.html", "Benchmarks", Files.readString(summary)});
+    }
+    Path comparison = module.resolve("src/data/comparison/comparison.md");
+    if (Files.exists(comparison)) {
+      pages.add(new String[] {"comparison.html", "Comparison", Files.readString(comparison)});
     }
     for (String[] page : pages) {
       Files.writeString(
@@ -117,6 +122,7 @@ public final class SiteGenerator {
         nav a{margin-right:1rem}
         table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top}
         code,pre{background:#f5f5f5}pre{padding:.75rem;overflow:auto}
+        .charts{display:flex;flex-wrap:wrap;gap:.5rem}
         </style></head>
         <body><nav>%s</nav>
         %s

@@ -1,0 +1,263 @@
+package dev.loopkit.examples.compare;
+
+import dev.loopkit.DelayMonitor;
+import dev.loopkit.Loop;
+import dev.loopkit.LoopConfig;
+import dev.loopkit.Promise;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A way to serve requests: handlers on one event loop with slow work offloaded ({@code
+ * loop/<carrier>}), or plain blocking code on a thread per request ({@code threads/virtual}: a new
+ * virtual thread each; {@code threads/platform}: a fixed pool of platform threads).
+ *
+ * <p>Every model runs the same closed loop: {@code concurrency} chains, each issuing a request and,
+ * when it completes, the next. A request's latency runs from the moment it is issued (so a request
+ * that waits for a pool thread or for the loop counts that wait) to its completion.
+ */
+abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
+
+  /** Told of every request's end: its issue time ({@link System#nanoTime()}) and its failure. */
+  interface Sink {
+    void completed(long issuedAt, Throwable failure);
+  }
+
+  /** A running model: {@link #close()} stops issuing and waits for the requests in flight. */
+  interface Run extends AutoCloseable {
+    /** The loop's delay monitor, or null for thread-per-request models. */
+    DelayMonitor loopDelay();
+
+    @Override
+    void close();
+  }
+
+  /** How long {@link Run#close()} waits for the requests in flight before it gives up. */
+  static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(60);
+
+  final String name;
+
+  private Model(String name) {
+    this.name = name;
+  }
+
+  /** The model {@code name} (checked by {@link Settings#model}) with {@code settings}' knobs. */
+  static Model of(String name, Settings settings) {
+    return switch (name) {
+      case "threads/virtual" -> new ThreadPerRequest(name, true, settings.platformThreads());
+      case "threads/platform" -> new ThreadPerRequest(name, false, settings.platformThreads());
+      default -> new OnLoop(name, name.substring("loop/".length()), settings.ioThreads());
+    };
+  }
+
+  /** Starts {@code concurrency} request chains of {@code workload}, reporting each end to sink. */
+  abstract Run start(Workload workload, Services services, int concurrency, Sink sink);
+
+  /** Handlers on one loop of a carrier; blocking work offloaded to the loop's pools. */
+  static final class OnLoop extends Model {
+    private final String carrier;
+    private final int ioThreads;
+
+    OnLoop(String name, String carrier, int ioThreads) {
+      super(name);
+      this.carrier = carrier;
+      this.ioThreads = ioThreads;
+    }
+
+    @Override
+    Run start(Workload workload, Services services, int concurrency, Sink sink) {
+      LoopConfig config =
+          LoopConfig.builder()
+              .carrier(carrier)
+              .name("compare")
+              .set("loopkit.pool.io.size", ioThreads)
+              .build();
+      Loop loop = Loop.create(config);
+      LoopRun run = new LoopRun(loop, workload, services, concurrency, sink);
+      loop.execute(run::begin);
+      return run;
+    }
+  }
+
+  /** The chains of a loop model; every field but {@code stopping} is the loop's alone. */
+  private static final class LoopRun implements Run {
+    private final Loop loop;
+    private final Workload workload;
+    private final Services services;
+    private final int concurrency;
+    private final Sink sink;
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private volatile boolean stopping;
+    private volatile DelayMonitor monitor;
+    private int chains;
+
+    LoopRun(Loop loop, Workload workload, Services services, int concurrency, Sink sink) {
+      this.loop = loop;
+      this.workload = workload;
+      this.services = services;
+      this.concurrency = concurrency;
+      this.sink = sink;
+    }
+
+    void begin() {
+      monitor = loop.monitorDelay(Duration.ofMillis(10));
+      chains = concurrency;
+      for (int i = 0; i < concurrency; i++) {
+        issue();
+      }
+    }
+
+    private void issue() {
+      long issuedAt = System.nanoTime();
+      Promise<?> request;
+      try {
+        request = workload.onLoop(loop, services);
+      } catch (Throwable t) {
+        loop.setImmediate(() -> ended(issuedAt, t)); // never recurse into the next request
+        return;
+      }
+      request.handle(
+          (v, failure) -> {
+            ended(issuedAt, failure);
+            return null;
+          });
+    }
+
+    private void ended(long issuedAt, Throwable failure) {
+      sink.completed(issuedAt, failure);
+      if (!stopping) {
+        issue();
+      } else if (--chains == 0) {
+        drained.complete(null);
+      }
+    }
+
+    @Override
+    public DelayMonitor loopDelay() {
+      return monitor;
+    }
+
+    @Override
+    public void close() {
+      stopping = true;
+      try {
+        drained.get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        loop.shutdownNow();
+        throw new IllegalStateException(
+            "requests still in flight " + DRAIN_TIMEOUT.toSeconds() + " s after the window");
+      } catch (Exception e) {
+        throw new IllegalStateException("while waiting for the requests in flight", e);
+      } finally {
+        if (monitor != null) {
+          monitor.close();
+        }
+        loop.close();
+      }
+    }
+  }
+
+  /** Plain blocking code, one thread per request: a new virtual thread, or a pool thread. */
+  static final class ThreadPerRequest extends Model {
+    private final boolean virtual;
+    private final int platformThreads;
+
+    ThreadPerRequest(String name, boolean virtual, int platformThreads) {
+      super(name);
+      this.virtual = virtual;
+      this.platformThreads = platformThreads;
+    }
+
+    @Override
+    Run start(Workload workload, Services services, int concurrency, Sink sink) {
+      ExecutorService executor =
+          virtual
+              ? Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("request-", 0).factory())
+              : Executors.newFixedThreadPool(
+                  platformThreads, Thread.ofPlatform().name("request-", 0).daemon().factory());
+      ThreadRun run = new ThreadRun(executor, workload, services, concurrency, sink);
+      for (int i = 0; i < concurrency; i++) {
+        run.issue();
+      }
+      return run;
+    }
+  }
+
+  private static final class ThreadRun implements Run {
+    private final ExecutorService executor;
+    private final Workload workload;
+    private final Services services;
+    private final Sink sink;
+    private final AtomicInteger chains;
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private volatile boolean stopping;
+
+    ThreadRun(
+        ExecutorService executor,
+        Workload workload,
+        Services services,
+        int concurrency,
+        Sink sink) {
+      this.executor = executor;
+      this.workload = workload;
+      this.services = services;
+      this.sink = sink;
+      this.chains = new AtomicInteger(concurrency);
+    }
+
+    void issue() {
+      long issuedAt = System.nanoTime();
+      executor.execute(() -> serve(issuedAt));
+    }
+
+    private void serve(long issuedAt) {
+      Throwable failure = null;
+      try {
+        workload.blocking(services);
+      } catch (Throwable t) {
+        failure = t;
+      }
+      sink.completed(issuedAt, failure);
+      if (!stopping) {
+        issue();
+      } else if (chains.decrementAndGet() == 0) {
+        drained.complete(null);
+      }
+    }
+
+    @Override
+    public DelayMonitor loopDelay() {
+      return null;
+    }
+
+    @Override
+    public void close() {
+      stopping = true;
+      try {
+        drained.get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        throw new IllegalStateException(
+            "requests still in flight " + DRAIN_TIMEOUT.toSeconds() + " s after the window");
+      } catch (Exception e) {
+        throw new IllegalStateException("while waiting for the requests in flight", e);
+      } finally {
+        executor.shutdownNow();
+        try {
+          executor.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name;
+  }
+}

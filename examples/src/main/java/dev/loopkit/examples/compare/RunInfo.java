@@ -1,0 +1,114 @@
+package dev.loopkit.examples.compare;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What a report records besides its figures, so that it can be reproduced and judged: the machine,
+ * the JDK, the commit, the command and the settings, and when the run started and ended.
+ */
+record RunInfo(Map<String, String> fields, Instant started, Instant finished) {
+
+  static RunInfo collect(List<String> args, Settings settings) {
+    Map<String, String> f = new LinkedHashMap<>();
+    f.put("command", command(args));
+    f.put("commit", commit());
+    f.put(
+        "jdk",
+        System.getProperty("java.vendor") + " " + System.getProperty("java.runtime.version"));
+    f.put(
+        "cell JVM",
+        settings.fork()
+            ? String.join(" ", Compare.CELL_JVM_OPTIONS) + " (a fresh JVM per cell)"
+            : "this JVM for every cell: "
+                + ManagementFactory.getRuntimeMXBean().getInputArguments());
+    f.put(
+        "os",
+        System.getProperty("os.name")
+            + " "
+            + System.getProperty("os.version")
+            + " "
+            + System.getProperty("os.arch"));
+    f.put(
+        "cpu", cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores available");
+    f.put("memory", memory());
+    f.put(
+        "load average at start",
+        String.format(
+            java.util.Locale.ROOT,
+            "%.2f",
+            ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
+    f.put(
+        "settings", String.join(" ", settings.toArgs()) + (settings.fork() ? "" : " --fork false"));
+    return new RunInfo(f, Instant.now(), Instant.now());
+  }
+
+  RunInfo finished(Instant at) {
+    return new RunInfo(fields, started, at);
+  }
+
+  /** The command that reproduces the run. */
+  private static String command(List<String> args) {
+    return "./with-jdk21 ./mvnw -q -B -pl examples -am compile exec:java -Pcompare -Dexec.args=\""
+        + String.join(" ", args)
+        + "\"";
+  }
+
+  private static String commit() {
+    String head = git("rev-parse", "HEAD");
+    if (head == null) {
+      return "unknown (no git work tree)";
+    }
+    String status = git("status", "--porcelain", "--untracked-files=no");
+    return head + (status == null || status.isEmpty() ? "" : " with uncommitted changes");
+  }
+
+  private static String git(String... args) {
+    try {
+      String[] cmd = new String[args.length + 1];
+      cmd[0] = "git";
+      System.arraycopy(args, 0, cmd, 1, args.length);
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        return null;
+      }
+      return out;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
+  private static String cpuModel() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (line.startsWith("model name")) {
+          return line.substring(line.indexOf(':') + 1).trim();
+        }
+      }
+    } catch (IOException e) {
+      // not Linux
+    }
+    return System.getProperty("os.arch");
+  }
+
+  private static String memory() {
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return String.format(
+          java.util.Locale.ROOT, "%.1f GiB", os.getTotalMemorySize() / 1073741824.0);
+    }
+    return "unknown";
+  }
+}

@@ -1,0 +1,247 @@
+package dev.loopkit.examples.compare;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The comparison's command line, parsed and checked: what to run (models, workloads, concurrency
+ * levels), for how long, and the knobs of the workloads and models. A bad option is an {@link
+ * IllegalArgumentException} that names it and says what is allowed.
+ *
+ * <p>{@link #toArgs()} gives the options back as arguments, so a child JVM runs one cell with
+ * exactly the same settings.
+ */
+record Settings(
+    List<String> models,
+    List<Workload> workloads,
+    List<Integer> concurrency,
+    Duration warmup,
+    Duration duration,
+    Path out,
+    boolean fork,
+    int ioThreads,
+    int platformThreads,
+    int dbConnections,
+    int fileKib,
+    int httpMillis,
+    int hashIterations,
+    int waitMillis) {
+
+  static final List<String> DEFAULT_MODELS =
+      List.of(
+          "loop/single-thread",
+          "loop/fork-join",
+          "loop/virtual",
+          "threads/virtual",
+          "threads/platform");
+
+  /** The options, each with its default and a line of help, in the order {@code --help} lists. */
+  static final Map<String, String[]> OPTIONS = new LinkedHashMap<>();
+
+  static {
+    option(
+        "--models",
+        String.join(",", DEFAULT_MODELS),
+        "models to compare: loop/<carrier>, threads/virtual, threads/platform");
+    option("--workloads", "file,db,http,hash,wait,mix", "workloads: " + Workload.ids());
+    option(
+        "--concurrency", "1,16,128,1024", "requests in flight (closed loop), one cell per level");
+    option("--warmup", "2", "seconds of load before the measured window (decimals allowed)");
+    option("--duration", "5", "seconds of the measured window (decimals allowed)");
+    option(
+        "--out", "target/compare", "folder for comparison.{json,csv,html,md} and the cells' logs");
+    option(
+        "--fork",
+        "true",
+        "run each cell in a fresh JVM (true: figures are not mixed; false: one JVM, no RSS figure)");
+    option(
+        "--io-threads",
+        "4",
+        "loop models: threads (or, on virtual, concurrent tasks) of the io pool, as libuv's 4");
+    option(
+        "--platform-threads",
+        "200",
+        "threads/platform: threads of the fixed pool (Tomcat's default 200)");
+    option("--db-connections", "16", "db: connections in the pool every model shares");
+    option("--file-kib", "64", "file: size of the file read, in KiB");
+    option("--http-millis", "10", "http: how long the loopback service takes to answer");
+    option("--hash-iterations", "10000", "hash: PBKDF2 rounds");
+    option("--wait-millis", "50", "wait: how long the simulated remote call waits");
+  }
+
+  private static void option(String name, String defaultValue, String help) {
+    OPTIONS.put(name, new String[] {defaultValue, help});
+  }
+
+  /** {@code --quick}: short windows and two levels, for a smoke run (figures are not results). */
+  static final List<String> QUICK =
+      List.of("--warmup", "0.3", "--duration", "0.5", "--concurrency", "1,8");
+
+  /** Parses {@code args} over the defaults; {@code --quick} first sets {@link #QUICK}. */
+  static Settings parse(List<String> args) {
+    Map<String, String> values = new LinkedHashMap<>();
+    OPTIONS.forEach((k, v) -> values.put(k, v[0]));
+    List<String> all = new ArrayList<>();
+    if (args.contains("--quick")) {
+      all.addAll(QUICK);
+    }
+    all.addAll(args);
+    for (int i = 0; i < all.size(); i++) {
+      String a = all.get(i);
+      if (a.equals("--quick")) {
+        continue;
+      }
+      String name = a;
+      String value;
+      int eq = a.indexOf('=');
+      if (a.startsWith("--") && eq > 0) {
+        name = a.substring(0, eq);
+        value = a.substring(eq + 1);
+      } else if (i + 1 < all.size()) {
+        value = all.get(++i);
+      } else {
+        value = null;
+      }
+      if (!OPTIONS.containsKey(name)) {
+        throw new IllegalArgumentException(
+            "unknown option '"
+                + a
+                + "'; allowed: --quick, --help, "
+                + String.join(", ", OPTIONS.keySet()));
+      }
+      if (value == null) {
+        throw new IllegalArgumentException(name + ": needs a value (" + OPTIONS.get(name)[1] + ")");
+      }
+      values.put(name, value);
+    }
+    return new Settings(
+        list(values, "--models", Settings::model),
+        list(values, "--workloads", Workload::of),
+        list(values, "--concurrency", v -> integer("--concurrency", v, 1, 100_000)),
+        seconds(values, "--warmup", 0),
+        seconds(values, "--duration", 0.05),
+        Path.of(values.get("--out")),
+        bool(values, "--fork"),
+        integer("--io-threads", values.get("--io-threads"), 1, 32767),
+        integer("--platform-threads", values.get("--platform-threads"), 1, 32767),
+        integer("--db-connections", values.get("--db-connections"), 1, 1024),
+        integer("--file-kib", values.get("--file-kib"), 1, 1 << 20),
+        integer("--http-millis", values.get("--http-millis"), 0, 60_000),
+        integer("--hash-iterations", values.get("--hash-iterations"), 1, 10_000_000),
+        integer("--wait-millis", values.get("--wait-millis"), 1, 60_000));
+  }
+
+  /** A model name, checked: {@code loop/<carrier>} (not manual), threads/virtual or platform. */
+  static String model(String m) {
+    if (m.equals("threads/virtual") || m.equals("threads/platform")) {
+      return m;
+    }
+    if (m.startsWith("loop/") && m.length() > 5) {
+      if (m.equals("loop/manual")) {
+        throw new IllegalArgumentException(
+            "--models: loop/manual cannot be timed: the manual carrier runs a turn only when a test"
+                + " asks; allowed: loop/single-thread, loop/fork-join, loop/virtual,"
+                + " threads/virtual, threads/platform");
+      }
+      return m;
+    }
+    throw new IllegalArgumentException(
+        "--models: unknown model '"
+            + m
+            + "'; allowed: loop/<carrier> (loop/single-thread, loop/fork-join, loop/virtual),"
+            + " threads/virtual, threads/platform");
+  }
+
+  private static <T> List<T> list(
+      Map<String, String> values, String name, Function<String, T> item) {
+    LinkedHashSet<T> items = new LinkedHashSet<>();
+    for (String part : values.get(name).split(",", -1)) {
+      String p = part.trim();
+      if (p.isEmpty()) {
+        throw new IllegalArgumentException(name + ": an empty item in '" + values.get(name) + "'");
+      }
+      items.add(item.apply(p));
+    }
+    return List.copyOf(items);
+  }
+
+  private static int integer(String name, String v, int min, int max) {
+    try {
+      int n = Integer.parseInt(v.trim());
+      if (n >= min && n <= max) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(
+        name + ": '" + v + "' is not allowed; a whole number from " + min + " to " + max);
+  }
+
+  private static Duration seconds(Map<String, String> values, String name, double min) {
+    String v = values.get(name);
+    try {
+      double s = Double.parseDouble(v.trim());
+      if (s >= min && s <= 3600) {
+        return Duration.ofNanos(Math.round(s * 1e9));
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(
+        name + ": '" + v + "' is not allowed; seconds from " + min + " to 3600");
+  }
+
+  private static boolean bool(Map<String, String> values, String name) {
+    return switch (values.get(name)) {
+      case "true" -> true;
+      case "false" -> false;
+      default ->
+          throw new IllegalArgumentException(
+              name + ": '" + values.get(name) + "' is not allowed; true or false");
+    };
+  }
+
+  /** These settings as command-line arguments, {@code --out} and {@code --fork} left out. */
+  List<String> toArgs() {
+    List<String> a = new ArrayList<>();
+    add(a, "--models", String.join(",", models));
+    add(a, "--workloads", String.join(",", workloads.stream().map(Workload::id).toList()));
+    add(a, "--concurrency", String.join(",", concurrency.stream().map(String::valueOf).toList()));
+    add(a, "--warmup", String.valueOf(warmup.toNanos() / 1e9));
+    add(a, "--duration", String.valueOf(duration.toNanos() / 1e9));
+    add(a, "--io-threads", String.valueOf(ioThreads));
+    add(a, "--platform-threads", String.valueOf(platformThreads));
+    add(a, "--db-connections", String.valueOf(dbConnections));
+    add(a, "--file-kib", String.valueOf(fileKib));
+    add(a, "--http-millis", String.valueOf(httpMillis));
+    add(a, "--hash-iterations", String.valueOf(hashIterations));
+    add(a, "--wait-millis", String.valueOf(waitMillis));
+    return a;
+  }
+
+  private static void add(List<String> a, String name, String value) {
+    a.add(name);
+    a.add(value);
+  }
+
+  /** The help text: usage, then each option with its default. */
+  static String help() {
+    StringBuilder b =
+        new StringBuilder(
+            "usage: Compare [--quick] [--help] [--option value ...]\n"
+                + "Runs each workload under each model at each concurrency level and writes\n"
+                + "comparison.json, .csv, .html and .md into --out.\n\n"
+                + "  --quick              "
+                + String.join(" ", QUICK)
+                + " (a smoke run; its figures are not results)\n");
+    OPTIONS.forEach((k, v) -> b.append(String.format("  %-20s %s (default %s)%n", k, v[1], v[0])));
+    return b.toString();
+  }
+}

@@ -1,0 +1,162 @@
+package dev.loopkit.examples.compare;
+
+import dev.loopkit.Loop;
+import dev.loopkit.Promise;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What one request does, written twice: as plain blocking code (for thread-per-request) and as a
+ * handler on the event loop, which offloads blocking work and waits for nothing itself.
+ *
+ * <p>On the loop: a file read and a database query are blocking calls, offloaded to the {@code io}
+ * pool (as libuv runs file system calls on its thread pool); the HTTP call uses the client's
+ * non-blocking I/O and its completion comes back to the loop; the hash runs on the {@code cpu}
+ * pool; the remote wait is a timer. {@code mix} is the tutorial's three users: file, database and
+ * HTTP requests in turn.
+ */
+enum Workload {
+  FILE("file", "read a file (64 KiB by default) whole") {
+    @Override
+    Object blocking(Services s) throws Exception {
+      return s.readFile();
+    }
+
+    @Override
+    Promise<?> onLoop(Loop loop, Services s) {
+      return loop.offload(s::readFile);
+    }
+  },
+  DB("db", "sum 100 rows of an embedded H2 table through its primary key, on a pooled connection") {
+    @Override
+    Object blocking(Services s) throws Exception {
+      return s.queryDatabase();
+    }
+
+    @Override
+    Promise<?> onLoop(Loop loop, Services s) {
+      return loop.offload(s::queryDatabase);
+    }
+  },
+  HTTP("http", "GET 1 KiB from an HTTP service on loopback (10 ms to answer by default)") {
+    @Override
+    Object blocking(Services s) throws Exception {
+      return s.callHttp();
+    }
+
+    @Override
+    Promise<?> onLoop(Loop loop, Services s) {
+      return Promise.from(loop, s.callHttpAsync());
+    }
+  },
+  HASH("hash", "PBKDF2WithHmacSHA256 of a password (10,000 rounds by default)") {
+    @Override
+    Object blocking(Services s) throws Exception {
+      return s.hash();
+    }
+
+    @Override
+    Promise<?> onLoop(Loop loop, Services s) {
+      return loop.offload("cpu", s::hash);
+    }
+  },
+  WAIT("wait", "a simulated remote call that waits (50 ms by default) and computes nothing") {
+    @Override
+    Object blocking(Services s) throws Exception {
+      Thread.sleep(s.remoteWait());
+      return null;
+    }
+
+    @Override
+    Promise<?> onLoop(Loop loop, Services s) {
+      return Promise.delay(s.remoteWait());
+    }
+  },
+  MIX("mix", "the tutorial's three users: a file read, a database query, an HTTP call, in turn") {
+    private final AtomicLong next = new AtomicLong();
+
+    private Workload pick() {
+      return switch ((int) (next.getAndIncrement() % 3)) {
+        case 0 -> FILE;
+        case 1 -> DB;
+        default -> HTTP;
+      };
+    }
+
+    @Override
+    Object blocking(Services s) throws Exception {
+      return pick().blocking(s);
+    }
+
+    @Override
+    Promise<?> onLoop(Loop loop, Services s) {
+      return pick().onLoop(loop, s);
+    }
+
+    @Override
+    boolean uses(Workload service) {
+      return service == FILE || service == DB || service == HTTP;
+    }
+  };
+
+  private final String id;
+  private final String description;
+
+  Workload(String id, String description) {
+    this.id = id;
+    this.description = description;
+  }
+
+  /** The request as plain blocking code, run by a thread of its own (thread-per-request). */
+  abstract Object blocking(Services s) throws Exception;
+
+  /** The request as a handler on {@code loop}: called on the loop, settles on the loop. */
+  abstract Promise<?> onLoop(Loop loop, Services s);
+
+  /** Whether this workload calls the service that {@code service} stands for. */
+  boolean uses(Workload service) {
+    return service == this;
+  }
+
+  /** Calls each service once, before any clock runs (class loading, connections, JIT). */
+  void warmUp(Services s) throws Exception {
+    for (Workload w : values()) {
+      if (w != MIX && w != WAIT && uses(w)) {
+        w.blocking(s);
+      }
+    }
+  }
+
+  /** The name used on the command line and in reports. */
+  String id() {
+    return id;
+  }
+
+  String description() {
+    return description;
+  }
+
+  /** The workload named {@code id}, or an {@link IllegalArgumentException} naming the choices. */
+  static Workload of(String id) {
+    for (Workload w : values()) {
+      if (w.id.equals(id.toLowerCase(Locale.ROOT))) {
+        return w;
+      }
+    }
+    throw new IllegalArgumentException(
+        "--workloads: unknown workload '" + id + "'; allowed: " + ids());
+  }
+
+  static String ids() {
+    StringBuilder b = new StringBuilder();
+    for (Workload w : values()) {
+      b.append(b.isEmpty() ? "" : ", ").append(w.id);
+    }
+    return b.toString();
+  }
+
+  @Override
+  public String toString() {
+    return id;
+  }
+}
