@@ -5,9 +5,13 @@ import dev.loopkit.DelayMonitor;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.HdrHistogram.Histogram;
@@ -18,15 +22,20 @@ import org.HdrHistogram.Recorder;
  * started, load for the warm-up, then the measured window, then the requests in flight drained.
  *
  * <p>What the window measures: requests completed in it and their latencies (HdrHistogram, µs),
- * failures, the process's CPU time, the peak number of live platform threads, the peak heap in use
- * (sampled every 10 ms), the loop's delay for loop models, and the process's peak RSS ({@code
- * VmHWM}, for the whole run of a forked cell, warm-up included).
+ * failures, the process's CPU time (the services' share included: they run in this process for
+ * every model alike), the peak number of live platform threads and how many of them the model
+ * added, the heap (sampled every 10 ms), the loop's delay for loop models, the load average at its
+ * end, and the process's peak RSS ({@code VmHWM}, for the whole run of a forked cell, warm-up
+ * included). Every figure is read when the window closes, before the requests in flight drain.
  */
 final class Cell {
 
   private Cell() {}
 
-  /** The figures of one cell; {@code failure} is null unless the cell could not be run. */
+  /**
+   * The figures of one cell; {@code failure} is null unless the cell could not be run. A figure
+   * that is not known is NaN (doubles) or -1 (counts, bytes); reports write them as empty.
+   */
   record Result(
       String workload,
       String model,
@@ -44,12 +53,15 @@ final class Cell {
       double maxMillis,
       double cpuSeconds,
       double cpuMillisPerRequest,
+      int platformThreadsAdded,
       int peakPlatformThreads,
+      long heapAfterGcBytes,
       long peakHeapBytes,
       long peakRssBytes,
       double loopDelayP50Millis,
       double loopDelayP99Millis,
       double loopDelayMaxMillis,
+      double loadAverage,
       String failure) {
 
     /** A cell that could not be run: no figures, only why. */
@@ -74,12 +86,16 @@ final class Cell {
           -1,
           -1,
           -1,
+          -1,
+          -1,
+          NaN,
           NaN,
           NaN,
           NaN,
           why);
     }
 
+    /** Ran, completed requests, and none failed: only such a cell is charted or a peer. */
     boolean ok() {
       return failure == null && errors == 0 && completed > 0;
     }
@@ -107,64 +123,62 @@ final class Cell {
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     try (Services services = Services.start(settings, workload);
         HeapSampler heap = HeapSampler.start()) {
-      long cpu0;
-      long wall0;
-      Histogram window;
-      long cpu1;
-      long wall1;
-      DelayMonitor delay;
-      double delayP50;
-      double delayP99;
-      double delayMax;
+      int baseline = threads.getThreadCount();
       try (Model.Run run = model.start(workload, services, concurrency, sink)) {
         sleep(settings.warmup().toNanos());
-        latencies.getIntervalHistogram(); // forget the warm-up
+        // The window opens: forget the warm-up.
+        latencies.getIntervalHistogram();
         errors.set(0);
         firstError.set(null);
-        delay = run.loopDelay();
+        DelayMonitor delay = run.loopDelay();
         if (delay != null) {
           delay.reset();
         }
         threads.resetPeakThreadCount();
         heap.reset();
-        cpu0 = os.getProcessCpuTime();
-        wall0 = System.nanoTime();
+        long wall0 = System.nanoTime();
+        long cpu0 = os.getProcessCpuTime();
         sleep(settings.duration().toNanos());
-        window = latencies.getIntervalHistogram();
-        wall1 = System.nanoTime();
-        cpu1 = os.getProcessCpuTime();
-        delayP50 = delay == null ? NaN : millis(delay.percentile(50).toNanos());
-        delayP99 = delay == null ? NaN : millis(delay.percentile(99).toNanos());
-        delayMax = delay == null ? NaN : millis(delay.max().toNanos());
+        // The window closes: every figure is read now, before the requests in flight drain.
+        Histogram window = latencies.getIntervalHistogram();
+        long wall1 = System.nanoTime();
+        long cpu1 = os.getProcessCpuTime();
+        long windowErrors = errors.get();
+        String windowFirstError = firstError.get();
+        int peakThreads = threads.getPeakThreadCount();
+        long heapPeak = heap.peak();
+        long heapAfterGc = heap.peakAfterGc();
+        double seconds = (wall1 - wall0) / 1e9;
+        long n = window.getTotalCount();
+        double cpuSeconds = (cpu1 - cpu0) / 1e9;
+        return new Result(
+            workload.id(),
+            modelName,
+            concurrency,
+            seconds,
+            n,
+            windowErrors,
+            windowFirstError,
+            n / seconds,
+            n == 0 ? NaN : window.getMean() / 1000.0,
+            percentile(window, 50),
+            percentile(window, 90),
+            percentile(window, 99),
+            percentile(window, 99.9),
+            n == 0 ? NaN : window.getMaxValue() / 1000.0,
+            cpuSeconds,
+            n + windowErrors == 0 ? NaN : cpuSeconds * 1000 / (n + windowErrors),
+            Math.max(0, peakThreads - baseline),
+            peakThreads,
+            heapAfterGc,
+            heapPeak,
+            forked ? peakRss() : -1,
+            delay == null ? NaN : millis(delay.percentile(50).toNanos()),
+            delay == null ? NaN : millis(delay.percentile(99).toNanos()),
+            delay == null ? NaN : millis(delay.max().toNanos()),
+            os.getSystemLoadAverage(),
+            null);
       }
-      long windowErrors = errors.get();
-      double seconds = (wall1 - wall0) / 1e9;
-      long n = window.getTotalCount();
-      double cpuSeconds = (cpu1 - cpu0) / 1e9;
-      return new Result(
-          workload.id(),
-          modelName,
-          concurrency,
-          seconds,
-          n,
-          windowErrors,
-          firstError.get(),
-          n / seconds,
-          n == 0 ? NaN : window.getMean() / 1000.0,
-          percentile(window, 50),
-          percentile(window, 90),
-          percentile(window, 99),
-          percentile(window, 99.9),
-          n == 0 ? NaN : window.getMaxValue() / 1000.0,
-          cpuSeconds,
-          n == 0 ? NaN : cpuSeconds * 1000 / n,
-          threads.getPeakThreadCount(),
-          heap.peak(),
-          forked ? peakRss() : -1,
-          delayP50,
-          delayP99,
-          delayMax,
-          null);
     }
   }
 
@@ -201,10 +215,20 @@ final class Cell {
     return -1;
   }
 
-  /** Samples the heap in use every 10 ms on a daemon thread and keeps the largest. */
+  /**
+   * Samples the heap every 10 ms on a daemon thread and keeps the largest in use (which follows the
+   * collector's saw-tooth: it shows allocation, not what is live) and the largest a collection left
+   * (closer to what is live; unmounted virtual threads' stacks are on the heap, platform threads'
+   * stacks are not).
+   */
   private static final class HeapSampler implements AutoCloseable {
     private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     private final AtomicLong peak = new AtomicLong();
+    private final AtomicLong peakAfterGc = new AtomicLong();
+    private final List<MemoryPoolMXBean> pools =
+        ManagementFactory.getMemoryPoolMXBeans().stream()
+            .filter(p -> p.getType() == MemoryType.HEAP)
+            .toList();
     private final Thread thread;
 
     private HeapSampler() {
@@ -220,6 +244,7 @@ final class Cell {
     private void sample() {
       while (!Thread.currentThread().isInterrupted()) {
         peak.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
+        peakAfterGc.accumulateAndGet(afterGc(), Math::max);
         try {
           Thread.sleep(10);
         } catch (InterruptedException e) {
@@ -230,10 +255,29 @@ final class Cell {
 
     void reset() {
       peak.set(memory.getHeapMemoryUsage().getUsed());
+      peakAfterGc.set(afterGc());
     }
 
     long peak() {
       return peak.get();
+    }
+
+    /** The largest heap left after a collection, or -1 if no collection ran. */
+    long peakAfterGc() {
+      long p = peakAfterGc.get();
+      return p > 0 ? p : -1;
+    }
+
+    /** The heap the last collection of each pool left in use, summed over the heap's pools. */
+    private long afterGc() {
+      long sum = 0;
+      for (MemoryPoolMXBean pool : pools) {
+        MemoryUsage u = pool.getCollectionUsage();
+        if (u != null) {
+          sum += u.getUsed();
+        }
+      }
+      return sum;
     }
 
     @Override

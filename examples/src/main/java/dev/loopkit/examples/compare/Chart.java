@@ -1,13 +1,15 @@
 package dev.loopkit.examples.compare;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
  * A line chart as inline SVG: concurrency levels along x (evenly spaced, as they are usually
- * powers), one line per model, a linear or log-10 y axis with labelled grid lines; every point has
- * a tooltip with its exact value. The SVG has no blank line (Markdown passes it through).
+ * powers; the caller sorts them), one line per model, broken where a figure is missing, a linear or
+ * log-10 y axis with labelled grid lines; every point has a tooltip with its exact value. The SVG
+ * has no blank line (Markdown passes it through).
  */
 final class Chart {
 
@@ -118,12 +120,18 @@ final class Chart {
     for (Map.Entry<String, double[]> e : series.entrySet()) {
       String colour = colours[order.indexOf(e.getKey()) % colours.length];
       double[] ys = e.getValue();
-      StringBuilder points = new StringBuilder();
+      List<StringBuilder> segments = new ArrayList<>(); // a gap (no figure) breaks the line
+      StringBuilder points = null;
       StringBuilder dots = new StringBuilder();
       for (int i = 0; i < n; i++) {
         double v = ys[i];
         if (Double.isNaN(v) || (log && v <= 0)) {
+          points = null;
           continue;
+        }
+        if (points == null) {
+          points = new StringBuilder();
+          segments.add(points);
         }
         double t = log ? (Math.log10(v) - lo) / (hi - lo) : (v - lo) / (hi - lo);
         double y = TOP + plotH - plotH * t;
@@ -142,14 +150,15 @@ final class Chart {
                 Report.fmt(v),
                 Report.esc(unit)));
       }
-      if (!points.isEmpty()) {
+      for (StringBuilder segment : segments) {
         b.append("<polyline fill=\"none\" stroke-width=\"2\" stroke=\"")
             .append(colour)
             .append("\" points=\"")
-            .append(points.toString().trim())
-            .append("\"/>")
-            .append(dots)
-            .append('\n');
+            .append(segment.toString().trim())
+            .append("\"/>");
+      }
+      if (!dots.isEmpty()) {
+        b.append(dots).append('\n');
       }
     }
     return b.append("</svg>").toString();

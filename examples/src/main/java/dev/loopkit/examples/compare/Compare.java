@@ -33,7 +33,9 @@ import java.util.concurrent.TimeUnit;
  * <p>By default each cell runs in a fresh JVM (the same {@code java}, the same class path, {@link
  * #CELL_JVM_OPTIONS}), so no cell inherits another's heap, threads or JIT state, and peak RSS is
  * the cell's own. Cells run one at a time, the models of one workload and level next to each other,
- * so a drift of the machine touches every model alike. {@code --help} lists the options.
+ * each level starting with the next model, so a drift of the machine touches every model alike.
+ * Loop models read no configuration but what the report records ({@link Model#config}). {@code
+ * --help} lists the options.
  */
 public final class Compare {
 
@@ -48,7 +50,7 @@ public final class Compare {
   public static void main(String[] args) throws IOException {
     List<String> list = List.of(args);
     if (!list.isEmpty() && list.get(0).equals("--child")) {
-      child(list);
+      child(list); // ends this JVM
       return;
     }
     if (list.contains("--help") || list.contains("-h")) {
@@ -92,9 +94,13 @@ public final class Compare {
         settings.duration().toNanos() / 1e9,
         settings.fork() ? ", each in a fresh JVM" : ", all in this JVM");
     int index = 0;
+    int turn = 0;
     for (Workload w : settings.workloads()) {
       for (int c : settings.concurrency()) {
-        for (String m : settings.models()) {
+        // Each level starts with the next model, so no model always runs first after a change.
+        List<String> models = new ArrayList<>(settings.models());
+        java.util.Collections.rotate(models, -(turn++ % models.size()));
+        for (String m : models) {
           index++;
           Cell.Result r =
               settings.fork()
@@ -102,7 +108,7 @@ public final class Compare {
                   : inProcess(settings, w, m, c);
           results.add(r);
           out.println(line(index, total, r));
-          Report.write(settings.out(), info.finished(Instant.now()), results);
+          Report.write(settings.out(), info.finished(Instant.now()), settings, results);
         }
       }
     }
@@ -118,18 +124,29 @@ public final class Compare {
     }
   }
 
-  /** Runs one cell in a fresh JVM; its output goes to {@code log}. */
+  /** Children running now, destroyed if this JVM is stopped. */
+  private static final java.util.Set<Process> CHILDREN =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(() -> CHILDREN.forEach(Process::destroyForcibly), "compare-children"));
+  }
+
+  /**
+   * Runs one cell in a fresh JVM; its output goes to {@code log}. The child's temporary files go to
+   * a folder of its own, removed afterwards even if the child was killed.
+   */
   private static Cell.Result forked(Settings s, Workload w, String m, int c, Path log)
       throws IOException {
-    Path result = Files.createTempFile("loopkit-compare-cell-", ".properties");
+    Path tmp = Files.createTempDirectory("loopkit-compare-cell-");
+    Path result = tmp.resolve("result.properties");
     try {
       List<String> cmd = new ArrayList<>();
       cmd.add(ProcessHandle.current().info().command().orElse(javaFromHome()));
       cmd.addAll(CELL_JVM_OPTIONS);
-      System.getProperties().stringPropertyNames().stream()
-          .filter(k -> k.startsWith("loopkit."))
-          .sorted()
-          .forEach(k -> cmd.add("-D" + k + "=" + System.getProperty(k)));
+      cmd.add("-Djava.io.tmpdir=" + tmp);
       cmd.add("-cp");
       cmd.add(classPath());
       cmd.add(Compare.class.getName());
@@ -154,20 +171,25 @@ public final class Compare {
       cmd.addAll(one.toArgs());
       Process p =
           new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      CHILDREN.add(p);
       long limit = s.warmup().plus(s.duration()).plus(CELL_GRACE).toMillis();
       boolean ended;
       try {
         ended = p.waitFor(limit, TimeUnit.MILLISECONDS);
+        if (!ended) {
+          p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
       } catch (InterruptedException e) {
         p.destroyForcibly();
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while a cell ran", e);
+      } finally {
+        CHILDREN.remove(p);
       }
       if (!ended) {
-        p.destroyForcibly();
         return Cell.Result.failed(w, m, c, "killed after " + limit + " ms; see " + log);
       }
-      if (p.exitValue() != 0 || Files.size(result) == 0) {
+      if (p.exitValue() != 0 || !Files.exists(result)) {
         return Cell.Result.failed(
             w,
             m,
@@ -182,28 +204,50 @@ public final class Compare {
       }
       return fromProperties(result);
     } finally {
-      Files.deleteIfExists(result);
+      deleteTree(tmp);
     }
   }
 
-  /** A forked cell: runs the one cell its arguments name and writes its result. */
-  private static void child(List<String> args) throws IOException {
-    Path result = Path.of(args.get(1));
-    Settings s = Settings.parse(args.subList(2, args.size()));
-    Cell.Result r =
-        Cell.run(s, s.workloads().get(0), s.models().get(0), s.concurrency().get(0), true);
-    Properties p = new Properties();
-    for (RecordComponent rc : Cell.Result.class.getRecordComponents()) {
-      Object v = get(rc, r);
-      if (v != null) {
-        p.setProperty(rc.getName(), String.valueOf(v));
+  private static void deleteTree(Path dir) throws IOException {
+    try (var files = Files.walk(dir)) {
+      for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(f);
       }
     }
-    try (Writer out = Files.newBufferedWriter(result, StandardCharsets.UTF_8)) {
-      p.store(out, "one comparison cell");
+  }
+
+  /**
+   * A forked cell: runs the one cell its arguments name and writes its result. It ends the JVM
+   * either way (1 if the cell threw): the cell's services may leave pool threads behind.
+   */
+  private static void child(List<String> args) {
+    int status = 1;
+    try {
+      Path result = Path.of(args.get(1));
+      Settings s = Settings.parse(args.subList(2, args.size()));
+      Cell.Result r =
+          Cell.run(s, s.workloads().get(0), s.models().get(0), s.concurrency().get(0), true);
+      Properties p = new Properties();
+      for (RecordComponent rc : Cell.Result.class.getRecordComponents()) {
+        Object v = get(rc, r);
+        if (v != null) {
+          p.setProperty(rc.getName(), String.valueOf(v));
+        }
+      }
+      Path partial = result.resolveSibling("result.partial");
+      try (Writer out = Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
+        p.store(out, "one comparison cell");
+      }
+      Files.move(partial, result); // the parent sees the whole result or none
+      System.out.println("cell done: " + line(1, 1, r));
+      status = 0;
+    } catch (Throwable t) {
+      t.printStackTrace(System.out);
+      System.out.println("cell failed: " + t);
+    } finally {
+      System.out.flush();
+      System.exit(status);
     }
-    System.out.println("cell done: " + line(1, 1, r));
-    System.exit(0); // the cell's services may leave daemon or pool threads; this JVM is done
   }
 
   private static Cell.Result fromProperties(Path file) throws IOException {

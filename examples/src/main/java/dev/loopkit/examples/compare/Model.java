@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,7 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A way to serve requests: handlers on one event loop with slow work offloaded ({@code
  * loop/<carrier>}), or plain blocking code on a thread per request ({@code threads/virtual}: a new
- * virtual thread each; {@code threads/platform}: a fixed pool of platform threads).
+ * virtual thread each; {@code threads/platform}: a fixed pool of platform threads, all started up
+ * front).
  *
  * <p>Every model runs the same closed loop: {@code concurrency} chains, each issuing a request and,
  * when it completes, the next. A request's latency runs from the moment it is issued (so a request
@@ -71,17 +74,34 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
 
     @Override
     Run start(Workload workload, Services services, int concurrency, Sink sink) {
-      LoopConfig config =
-          LoopConfig.builder()
-              .carrier(carrier)
-              .name("compare")
-              .set("loopkit.pool.io.size", ioThreads)
-              .build();
-      Loop loop = Loop.create(config);
+      Loop loop = Loop.create(config(carrier, ioThreads));
       LoopRun run = new LoopRun(loop, workload, services, concurrency, sink);
-      loop.execute(run::begin);
+      try {
+        loop.submit(run::begin).get(); // the chains are running when start returns
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        loop.shutdownNow();
+        throw new IllegalStateException("interrupted while starting the chains", e);
+      } catch (java.util.concurrent.ExecutionException e) {
+        loop.shutdownNow();
+        throw new IllegalStateException("cannot start the chains", e.getCause());
+      }
       return run;
     }
+  }
+
+  /**
+   * The configuration of a loop model: the carrier and the io pool's size, every other key at its
+   * default; the environment, system properties and {@code loopkit.properties} are not read, so a
+   * report's figures depend only on what it records.
+   */
+  static LoopConfig config(String carrier, int ioThreads) {
+    return LoopConfig.builder()
+        .isolated()
+        .carrier(carrier)
+        .name("compare")
+        .set("loopkit.pool.io.size", ioThreads)
+        .build();
   }
 
   /** The chains of a loop model; every field but {@code stopping} is the loop's alone. */
@@ -151,7 +171,11 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
         loop.shutdownNow();
         throw new IllegalStateException(
             "requests still in flight " + DRAIN_TIMEOUT.toSeconds() + " s after the window");
-      } catch (Exception e) {
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        loop.shutdownNow();
+        throw new IllegalStateException("interrupted while waiting for the requests in flight", e);
+      } catch (java.util.concurrent.ExecutionException e) {
         throw new IllegalStateException("while waiting for the requests in flight", e);
       } finally {
         if (monitor != null) {
@@ -175,11 +199,24 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
 
     @Override
     Run start(Workload workload, Services services, int concurrency, Sink sink) {
-      ExecutorService executor =
-          virtual
-              ? Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("request-", 0).factory())
-              : Executors.newFixedThreadPool(
-                  platformThreads, Thread.ofPlatform().name("request-", 0).daemon().factory());
+      ExecutorService executor;
+      if (virtual) {
+        executor =
+            Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("request-", 0).factory());
+      } else {
+        // A fixed pool starts a thread for each of its first tasks even while others are idle, so
+        // under a closed loop it soon holds all of them: start them now, and the figures say so.
+        ThreadPoolExecutor pool =
+            new ThreadPoolExecutor(
+                platformThreads,
+                platformThreads,
+                0,
+                TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(),
+                Thread.ofPlatform().name("request-", 0).daemon().factory());
+        pool.prestartAllCoreThreads();
+        executor = pool;
+      }
       ThreadRun run = new ThreadRun(executor, workload, services, concurrency, sink);
       for (int i = 0; i < concurrency; i++) {
         run.issue();
@@ -243,7 +280,10 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
       } catch (TimeoutException e) {
         throw new IllegalStateException(
             "requests still in flight " + DRAIN_TIMEOUT.toSeconds() + " s after the window");
-      } catch (Exception e) {
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the requests in flight", e);
+      } catch (java.util.concurrent.ExecutionException e) {
         throw new IllegalStateException("while waiting for the requests in flight", e);
       } finally {
         executor.shutdownNow();

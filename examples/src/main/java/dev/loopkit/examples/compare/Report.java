@@ -20,7 +20,9 @@ import java.util.function.ToDoubleFunction;
  * the site's page; its HTML has no blank line, so Markdown passes it through).
  *
  * <p>Ratios are against {@code threads/virtual} at the same workload and level, measured in the
- * same run, when that model ran.
+ * same run, when that model ran. Only cells that ran without an error are charted or used as the
+ * peer; the tables show every cell. A figure that is not known is written as empty (CSV) or null
+ * (JSON).
  */
 final class Report {
 
@@ -33,24 +35,37 @@ final class Report {
 
   private Report() {}
 
-  static void write(Path dir, RunInfo info, List<Cell.Result> results) throws IOException {
+  static void write(Path dir, RunInfo info, Settings settings, List<Cell.Result> results)
+      throws IOException {
     Files.createDirectories(dir);
     Files.writeString(dir.resolve("comparison.json"), json(info, results), StandardCharsets.UTF_8);
     Files.writeString(dir.resolve("comparison.csv"), csv(results), StandardCharsets.UTF_8);
-    String body = fragment(info, results);
+    String body = fragment(info, settings, results);
     Files.writeString(dir.resolve("comparison.html"), page(body), StandardCharsets.UTF_8);
     Files.writeString(
         dir.resolve("comparison.md"),
-        "# Comparison\n\n"
-            + "The event loop against thread-per-request, on the same workloads, as measured by"
-            + " the comparison CLI (`dev.loopkit.examples.compare.Compare`). Each point is one"
-            + " cell: a closed loop of that many requests in flight, its own JVM, a warm-up, then"
-            + " the measured window. Ratios are against `"
-            + PEER
-            + "` in the same run.\n\n"
-            + body
-            + "\n",
+        "# Comparison\n\n" + intro(settings, results) + "\n\n" + body + "\n",
         StandardCharsets.UTF_8);
+  }
+
+  /** What the figures are, in words true of this run. */
+  static String intro(Settings settings, List<Cell.Result> results) {
+    boolean peerRan = results.stream().anyMatch(r -> r.model().equals(PEER));
+    return "The event loop against thread-per-request on the same workloads, as measured by the"
+        + " comparison CLI (`dev.loopkit.examples.compare.Compare`). Each point is one cell: a"
+        + " closed loop of that many requests in flight (each request issued when the one before"
+        + " it in its chain completes, so a faster model also sees shorter queues), "
+        + (settings.fork() ? "in a JVM of its own, " : "all cells in one JVM, ")
+        + String.format(
+            Locale.ROOT,
+            "%.1f s of warm-up, then a %.1f s window. ",
+            settings.warmup().toNanos() / 1e9,
+            settings.duration().toNanos() / 1e9)
+        + "The services (file, H2, the HTTP service) run in the same process for every model, so"
+        + " CPU time includes their share. Cells with errors are left out of the charts. "
+        + (peerRan
+            ? "Ratios are against `" + PEER + "` at the same workload and level, in the same run."
+            : "`" + PEER + "` did not run, so there are no ratios.");
   }
 
   // ---- JSON and CSV ----
@@ -74,12 +89,12 @@ final class Report {
       for (int j = 0; j < rcs.length; j++) {
         Object v = Compare.get(rcs[j], results.get(i));
         b.append(j == 0 ? "" : ", ").append(quote(rcs[j].getName())).append(": ");
-        if (v == null) {
+        if (v == null || unknown(v)) {
           b.append("null");
         } else if (v instanceof String s) {
           b.append(quote(s));
         } else if (v instanceof Double d) {
-          b.append(d.isNaN() || d.isInfinite() ? "null" : number(d));
+          b.append(number(d));
         } else {
           b.append(v);
         }
@@ -100,9 +115,11 @@ final class Report {
       for (int j = 0; j < rcs.length; j++) {
         Object v = Compare.get(rcs[j], r);
         b.append(j == 0 ? "" : ",");
-        if (v instanceof Double d) {
-          b.append(d.isNaN() ? "" : number(d));
-        } else if (v != null) {
+        if (v == null || unknown(v)) {
+          // empty: not known
+        } else if (v instanceof Double d) {
+          b.append(number(d));
+        } else {
           String s = String.valueOf(v);
           b.append(s.matches("[A-Za-z0-9/._-]*") ? s : '"' + s.replace("\"", "\"\"") + '"');
         }
@@ -110,6 +127,13 @@ final class Report {
       b.append('\n');
     }
     return b.toString();
+  }
+
+  /** A figure that is not known: NaN, or -1 for counts and bytes. */
+  private static boolean unknown(Object v) {
+    return v instanceof Double d
+        ? d.isNaN() || d.isInfinite()
+        : (v instanceof Integer i && i == -1) || (v instanceof Long l && l == -1);
   }
 
   private static String number(double d) {
@@ -149,20 +173,17 @@ final class Report {
           new Figure("throughput", "requests/s", false, Cell.Result::throughput),
           new Figure("latency p99", "ms", true, Cell.Result::p99Millis),
           new Figure("CPU per request", "ms", true, Cell.Result::cpuMillisPerRequest),
-          new Figure("peak platform threads", "threads", true, r -> r.peakPlatformThreads()),
           new Figure(
-              "peak heap in use",
-              "MiB",
-              false,
-              r -> r.peakHeapBytes() < 0 ? Double.NaN : r.peakHeapBytes() / 1048576.0),
-          new Figure(
-              "peak RSS",
-              "MiB",
-              false,
-              r -> r.peakRssBytes() < 0 ? Double.NaN : r.peakRssBytes() / 1048576.0));
+              "platform threads the model added", "threads", true, r -> r.platformThreadsAdded()),
+          new Figure("heap after GC", "MiB", false, r -> mib(r.heapAfterGcBytes())),
+          new Figure("peak RSS", "MiB", false, r -> mib(r.peakRssBytes())));
+
+  private static double mib(long bytes) {
+    return bytes < 0 ? Double.NaN : bytes / 1048576.0;
+  }
 
   /** The report's body: the run's facts, then per workload a legend, charts and a table. */
-  static String fragment(RunInfo info, List<Cell.Result> results) {
+  static String fragment(RunInfo info, Settings settings, List<Cell.Result> results) {
     StringBuilder b = new StringBuilder("<div class=\"comparison\">\n");
     b.append("<table class=\"run\">\n");
     info.fields()
@@ -195,10 +216,9 @@ final class Report {
           .append("\">")
           .append(esc(w))
           .append("</h2>\n<p>")
-          .append(esc(Workload.of(w).description()))
+          .append(esc(Workload.of(w).description(settings)))
           .append(".</p>\n<div class=\"charts\">\n");
-      List<Integer> levels =
-          new ArrayList<>(new LinkedHashSet<>(of.stream().map(Cell.Result::concurrency).toList()));
+      List<Integer> levels = of.stream().map(Cell.Result::concurrency).distinct().sorted().toList();
       for (Figure f : FIGURES) {
         Map<String, double[]> series = new LinkedHashMap<>();
         for (String m : models) {
@@ -206,7 +226,7 @@ final class Report {
           for (int i = 0; i < levels.size(); i++) {
             ys[i] = Double.NaN;
             for (Cell.Result r : of) {
-              if (r.model().equals(m) && r.concurrency() == levels.get(i) && r.failure() == null) {
+              if (r.model().equals(m) && r.concurrency() == levels.get(i) && r.ok()) {
                 ys[i] = f.value().applyAsDouble(r);
               }
             }
@@ -227,7 +247,8 @@ final class Report {
     b.append("<table class=\"cells\">\n<tr><th>level</th><th>model</th><th>req/s</th><th>&times; ")
         .append(esc(PEER))
         .append("</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>CPU ms/req</th>")
-        .append("<th>threads</th><th>heap MiB</th><th>RSS MiB</th><th>loop delay p99 ms</th>")
+        .append("<th>threads added</th><th>heap after GC MiB</th><th>RSS MiB</th>")
+        .append("<th>loop delay p99 ms</th>")
         .append("<th>errors</th></tr>\n");
     for (Cell.Result r : of) {
       b.append("<tr><td>")
@@ -241,11 +262,7 @@ final class Report {
       }
       Cell.Result peer =
           of.stream()
-              .filter(
-                  p ->
-                      p.model().equals(PEER)
-                          && p.concurrency() == r.concurrency()
-                          && p.failure() == null)
+              .filter(p -> p.model().equals(PEER) && p.concurrency() == r.concurrency() && p.ok())
               .findFirst()
               .orElse(null);
       b.append(td(fmt(r.throughput())))
@@ -258,9 +275,9 @@ final class Report {
           .append(td(fmt(r.p99Millis())))
           .append(td(fmt(r.maxMillis())))
           .append(td(fmt(r.cpuMillisPerRequest())))
-          .append(td(String.valueOf(r.peakPlatformThreads())))
-          .append(td(r.peakHeapBytes() < 0 ? "" : fmt(r.peakHeapBytes() / 1048576.0)))
-          .append(td(r.peakRssBytes() < 0 ? "" : fmt(r.peakRssBytes() / 1048576.0)))
+          .append(td(String.valueOf(r.platformThreadsAdded())))
+          .append(td(fmt(mib(r.heapAfterGcBytes()))))
+          .append(td(fmt(mib(r.peakRssBytes()))))
           .append(td(fmt(r.loopDelayP99Millis())))
           .append(
               td(r.errors() == 0 ? "0" : r.errors() + ": " + esc(String.valueOf(r.firstError()))))

@@ -51,6 +51,28 @@ record RunInfo(Map<String, String> fields, Instant started, Instant finished) {
     return new RunInfo(f, Instant.now(), Instant.now());
   }
 
+  /** How many threads each model may use, as configured: what caps its parallelism. */
+  private static String models(Settings s) {
+    dev.loopkit.LoopConfig c = Model.config("single-thread", s.ioThreads());
+    int cpu = c.pool("cpu").map(dev.loopkit.spi.PoolSpec::size).orElse(-1);
+    return "loop/*: one loop; io pool "
+        + s.ioThreads()
+        + " threads (on virtual: at most "
+        + s.ioThreads()
+        + " tasks at once), cpu pool "
+        + cpu
+        + " platform threads, fork-join parallelism "
+        + c.forkJoinParallelism()
+        + ", every other loopkit key at its default; threads/platform: a fixed pool of "
+        + s.platformThreads()
+        + " platform threads, all started up front; threads/virtual: a new virtual thread per"
+        + " request (the JDK's scheduler, parallelism "
+        + Runtime.getRuntime().availableProcessors()
+        + "); db: "
+        + s.dbConnections()
+        + " pooled connections for every model";
+  }
+
   RunInfo finished(Instant at) {
     return new RunInfo(fields, started, at);
   }
@@ -67,7 +89,7 @@ record RunInfo(Map<String, String> fields, Instant started, Instant finished) {
     if (head == null) {
       return "unknown (no git work tree)";
     }
-    String status = git("status", "--porcelain", "--untracked-files=no");
+    String status = git("status", "--porcelain");
     return head + (status == null || status.isEmpty() ? "" : " with uncommitted changes");
   }
 

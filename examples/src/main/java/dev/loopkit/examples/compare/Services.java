@@ -187,11 +187,18 @@ final class Services implements AutoCloseable {
           handlers.shutdownNow();
         });
     uri = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/answer");
+    // The client's own work (completing responses) runs on two threads of its own, so the
+    // threads it needs do not grow with the load and count the same for every model.
+    ExecutorService clientThreads =
+        Executors.newFixedThreadPool(
+            2, Thread.ofPlatform().daemon().name("compare-http-client-", 0).factory());
     client =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10))
+            .executor(clientThreads)
             .build();
+    opened.add(clientThreads::shutdownNow);
     opened.add(client);
   }
 

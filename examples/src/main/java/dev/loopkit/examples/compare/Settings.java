@@ -1,5 +1,6 @@
 package dev.loopkit.examples.compare;
 
+import dev.loopkit.spi.CarrierProvider;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.function.Function;
 
 /**
@@ -104,7 +106,10 @@ record Settings(
         name = a.substring(0, eq);
         value = a.substring(eq + 1);
       } else if (i + 1 < all.size()) {
-        value = all.get(++i);
+        value = all.get(i + 1);
+        if (!value.startsWith("--")) {
+          i++;
+        }
       } else {
         value = null;
       }
@@ -115,7 +120,7 @@ record Settings(
                 + "'; allowed: --quick, --help, "
                 + String.join(", ", OPTIONS.keySet()));
       }
-      if (value == null) {
+      if (value == null || (eq < 0 && value.startsWith("--"))) {
         throw new IllegalArgumentException(name + ": needs a value (" + OPTIONS.get(name)[1] + ")");
       }
       values.put(name, value);
@@ -131,31 +136,37 @@ record Settings(
         integer("--io-threads", values.get("--io-threads"), 1, 32767),
         integer("--platform-threads", values.get("--platform-threads"), 1, 32767),
         integer("--db-connections", values.get("--db-connections"), 1, 1024),
-        integer("--file-kib", values.get("--file-kib"), 1, 1 << 20),
+        integer("--file-kib", values.get("--file-kib"), 1, 65536),
         integer("--http-millis", values.get("--http-millis"), 0, 60_000),
         integer("--hash-iterations", values.get("--hash-iterations"), 1, 10_000_000),
         integer("--wait-millis", values.get("--wait-millis"), 1, 60_000));
   }
 
-  /** A model name, checked: {@code loop/<carrier>} (not manual), threads/virtual or platform. */
+  /**
+   * A model name, checked: {@code loop/<carrier>} for a carrier {@link ServiceLoader} finds (not
+   * {@code manual}), {@code threads/virtual} or {@code threads/platform}.
+   */
   static String model(String m) {
     if (m.equals("threads/virtual") || m.equals("threads/platform")) {
       return m;
     }
-    if (m.startsWith("loop/") && m.length() > 5) {
-      if (m.equals("loop/manual")) {
-        throw new IllegalArgumentException(
-            "--models: loop/manual cannot be timed: the manual carrier runs a turn only when a test"
-                + " asks; allowed: loop/single-thread, loop/fork-join, loop/virtual,"
-                + " threads/virtual, threads/platform");
+    List<String> loops = new ArrayList<>();
+    for (CarrierProvider p : ServiceLoader.load(CarrierProvider.class)) {
+      if (!p.name().equals("manual")) {
+        loops.add("loop/" + p.name());
       }
+    }
+    String allowed = String.join(", ", loops) + ", threads/virtual, threads/platform";
+    if (m.equals("loop/manual")) {
+      throw new IllegalArgumentException(
+          "--models: loop/manual cannot be timed: the manual carrier runs a turn only when a test"
+              + " asks; allowed: "
+              + allowed);
+    }
+    if (loops.contains(m)) {
       return m;
     }
-    throw new IllegalArgumentException(
-        "--models: unknown model '"
-            + m
-            + "'; allowed: loop/<carrier> (loop/single-thread, loop/fork-join, loop/virtual),"
-            + " threads/virtual, threads/platform");
+    throw new IllegalArgumentException("--models: unknown model '" + m + "'; allowed: " + allowed);
   }
 
   private static <T> List<T> list(

@@ -12,11 +12,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>On the loop: a file read and a database query are blocking calls, offloaded to the {@code io}
  * pool (as libuv runs file system calls on its thread pool); the HTTP call uses the client's
  * non-blocking I/O and its completion comes back to the loop; the hash runs on the {@code cpu}
- * pool; the remote wait is a timer. {@code mix} is the tutorial's three users: file, database and
- * HTTP requests in turn.
+ * pool; the remote wait is a timer. The description says what each request does, with the run's
+ * sizes and times (a format: file KiB, connections, HTTP ms, rounds, wait ms). {@code mix} is the
+ * tutorial's three users: file, database and HTTP requests in turn.
  */
 enum Workload {
-  FILE("file", "read a file (64 KiB by default) whole") {
+  FILE("file", "read a %1$d KiB file whole (from the page cache: mostly a copy)") {
     @Override
     Object blocking(Services s) throws Exception {
       return s.readFile();
@@ -27,7 +28,10 @@ enum Workload {
       return loop.offload(s::readFile);
     }
   },
-  DB("db", "sum 100 rows of an embedded H2 table through its primary key, on a pooled connection") {
+  DB(
+      "db",
+      "sum 100 rows of an in-memory H2 table through its primary key, on one of %2$d pooled"
+          + " connections (no disk: the query computes)") {
     @Override
     Object blocking(Services s) throws Exception {
       return s.queryDatabase();
@@ -38,7 +42,10 @@ enum Workload {
       return loop.offload(s::queryDatabase);
     }
   },
-  HTTP("http", "GET 1 KiB from an HTTP service on loopback (10 ms to answer by default)") {
+  HTTP(
+      "http",
+      "GET 1 KiB from an HTTP service on loopback that answers in %3$d ms (the JDK's HttpClient:"
+          + " send, which parks the calling thread, on thread models; sendAsync on the loop)") {
     @Override
     Object blocking(Services s) throws Exception {
       return s.callHttp();
@@ -49,7 +56,7 @@ enum Workload {
       return Promise.from(loop, s.callHttpAsync());
     }
   },
-  HASH("hash", "PBKDF2WithHmacSHA256 of a password (10,000 rounds by default)") {
+  HASH("hash", "PBKDF2WithHmacSHA256 of a password, %4$,d rounds (on the loop: the cpu pool)") {
     @Override
     Object blocking(Services s) throws Exception {
       return s.hash();
@@ -60,7 +67,10 @@ enum Workload {
       return loop.offload("cpu", s::hash);
     }
   },
-  WAIT("wait", "a simulated remote call that waits (50 ms by default) and computes nothing") {
+  WAIT(
+      "wait",
+      "a simulated remote call that waits %5$d ms and computes nothing (on the loop: a timer;"
+          + " threads: Thread.sleep)") {
     @Override
     Object blocking(Services s) throws Exception {
       Thread.sleep(s.remoteWait());
@@ -132,8 +142,16 @@ enum Workload {
     return id;
   }
 
-  String description() {
-    return description;
+  /** What a request does, with the sizes and times of {@code s}. */
+  String description(Settings s) {
+    return String.format(
+        Locale.ROOT,
+        description,
+        s.fileKib(),
+        s.dbConnections(),
+        s.httpMillis(),
+        s.hashIterations(),
+        s.waitMillis());
   }
 
   /** The workload named {@code id}, or an {@link IllegalArgumentException} naming the choices. */

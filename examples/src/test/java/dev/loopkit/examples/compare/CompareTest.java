@@ -56,7 +56,15 @@ class CompareTest {
       assertEquals(0, r.errors(), cell + ": " + r.firstError());
       assertTrue(r.completed() > 0, cell + " completed nothing");
       assertTrue(r.p50Millis() <= r.p99Millis() && r.p99Millis() <= r.maxMillis(), cell);
-      assertTrue(r.peakPlatformThreads() > 0 && r.peakHeapBytes() > 0, cell);
+      if (r.model().equals("threads/platform")) {
+        // 200 started up front; in one JVM, threads of an earlier cell may still be ending when
+        // the baseline is read, so allow some of them.
+        assertTrue(
+            r.platformThreadsAdded() >= 150,
+            cell + ": the pool's 200 threads, but added " + r.platformThreadsAdded());
+      } else {
+        assertTrue(r.platformThreadsAdded() < 50, cell + " added " + r.platformThreadsAdded());
+      }
       assertEquals(-1, r.peakRssBytes(), cell + ": RSS is the process's, not the cell's");
       boolean onLoop = r.model().startsWith("loop/");
       assertEquals(onLoop, !Double.isNaN(r.loopDelayMaxMillis()), cell + ": loop delay");
@@ -79,7 +87,7 @@ class CompareTest {
   }
 
   @Test
-  void aRequestTakesAtLeastItsWaitAndAChainCompletesNoFasterThanThat() throws IOException {
+  void aRequestTakesAtLeastItsWaitAndEveryChainKeepsGoing() throws IOException {
     int waitMillis = 40;
     int concurrency = 4;
     double seconds = 0.6;
@@ -89,22 +97,24 @@ class CompareTest {
             "false",
             "--workloads",
             "wait",
-            "--models",
-            "loop/single-thread,threads/virtual",
             "--warmup",
-            "0.1",
+            "0",
             "--duration",
             String.valueOf(seconds),
             "--concurrency",
             String.valueOf(concurrency),
             "--wait-millis",
             String.valueOf(waitMillis));
+    assertEquals(Settings.DEFAULT_MODELS.size(), results.size());
+    double perChain = seconds / (waitMillis / 1000.0); // 15 waits fit in the window
     for (Cell.Result r : results) {
       // A timer never fires, nor a sleep returns, before its delay: no latency below the wait.
       assertTrue(r.p50Millis() >= waitMillis * 0.999, r.model() + " p50 " + r.p50Millis());
-      double mostPossible = concurrency * (seconds / (waitMillis / 1000.0) + 1);
-      assertTrue(r.completed() <= mostPossible, r.model() + " completed " + r.completed());
-      assertTrue(r.completed() > 0, r.model());
+      assertTrue(
+          r.completed() <= concurrency * (perChain + 1), r.model() + " completed " + r.completed());
+      // Every chain keeps going: at least a fifth of what fits (a wide margin for a busy machine).
+      assertTrue(
+          r.completed() >= concurrency * perChain / 5, r.model() + " completed " + r.completed());
     }
   }
 
@@ -139,6 +149,8 @@ class CompareTest {
     assertRefused("--duration", "soon", "--duration: 'soon' is not allowed; seconds from");
     assertRefused("--fork", "yes", "--fork: 'yes' is not allowed; true or false");
     assertRefused("--speed", "1", "unknown option '--speed'; allowed: --quick");
+    assertRefused("--models", "loop/fiber", "--models: unknown model 'loop/fiber'; allowed: loop/");
+    assertRefused("--out", "--fork", "--out: needs a value");
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> Settings.parse(List.of("--out")));
     assertTrue(e.getMessage().startsWith("--out: needs a value"), e.getMessage());
@@ -149,7 +161,7 @@ class CompareTest {
     Settings s =
         Settings.parse(List.of("--quick", "--models", "loop/virtual", "--hash-iterations", "77"));
     Settings again = Settings.parse(s.toArgs());
-    assertEquals(s.toArgs(), again.toArgs());
+    assertEquals(s, again, "every setting but --out and --fork goes through toArgs and back");
     assertEquals(77, again.hashIterations());
     assertEquals(List.of(1, 8), again.concurrency());
   }
