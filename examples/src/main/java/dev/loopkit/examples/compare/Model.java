@@ -6,6 +6,7 @@ import dev.loopkit.LoopConfig;
 import dev.loopkit.Promise;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -82,7 +83,7 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
         Thread.currentThread().interrupt();
         loop.shutdownNow();
         throw new IllegalStateException("interrupted while starting the chains", e);
-      } catch (java.util.concurrent.ExecutionException e) {
+      } catch (ExecutionException e) {
         loop.shutdownNow();
         throw new IllegalStateException("cannot start the chains", e.getCause());
       }
@@ -166,17 +167,7 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
     public void close() {
       stopping = true;
       try {
-        drained.get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (TimeoutException e) {
-        loop.shutdownNow();
-        throw new IllegalStateException(
-            "requests still in flight " + DRAIN_TIMEOUT.toSeconds() + " s after the window");
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        loop.shutdownNow();
-        throw new IllegalStateException("interrupted while waiting for the requests in flight", e);
-      } catch (java.util.concurrent.ExecutionException e) {
-        throw new IllegalStateException("while waiting for the requests in flight", e);
+        awaitDrained(drained, loop::shutdownNow);
       } finally {
         if (monitor != null) {
           monitor.close();
@@ -276,15 +267,7 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
     public void close() {
       stopping = true;
       try {
-        drained.get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (TimeoutException e) {
-        throw new IllegalStateException(
-            "requests still in flight " + DRAIN_TIMEOUT.toSeconds() + " s after the window");
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for the requests in flight", e);
-      } catch (java.util.concurrent.ExecutionException e) {
-        throw new IllegalStateException("while waiting for the requests in flight", e);
+        awaitDrained(drained, () -> {});
       } finally {
         executor.shutdownNow();
         try {
@@ -293,6 +276,26 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
           Thread.currentThread().interrupt();
         }
       }
+    }
+  }
+
+  /**
+   * Waits until every chain has ended; past {@link #DRAIN_TIMEOUT}, or if interrupted, runs {@code
+   * giveUp} and throws.
+   */
+  private static void awaitDrained(CompletableFuture<Void> drained, Runnable giveUp) {
+    try {
+      drained.get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      giveUp.run();
+      throw new IllegalStateException(
+          "requests still in flight " + DRAIN_TIMEOUT.toSeconds() + " s after the window");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      giveUp.run();
+      throw new IllegalStateException("interrupted while waiting for the requests in flight", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("while waiting for the requests in flight", e.getCause());
     }
   }
 
