@@ -282,7 +282,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     CURRENT.set(this);
     // Busy time and depths only while a binder is bound: a clock read here, every 64 turns and
     // when the thread lets the loop go (or hands it over in suspend), never per callback.
-    busyMark = stats.attached() ? clock.nanoTime() : NO_SAMPLE;
+    busyMark = stats.instruments() != null ? clock.nanoTime() : NO_SAMPLE;
     try {
       if (owedCheckpoint) { // the turn thread before this one suspended inside a callback
         owedCheckpoint = false;
@@ -528,7 +528,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     if ((count & sampleMask) != 0) {
       return NO_SAMPLE;
     }
-    return stats.attached() ? clock.nanoTime() : NO_SAMPLE;
+    return stats.instruments() != null ? clock.nanoTime() : NO_SAMPLE;
   }
 
   private void sampleEnd(long from) {
@@ -1259,7 +1259,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   /** Leaves a stamp for a poll-queue item whose wait is sampled (see LoopStats's notes). */
   private void stampIfSampled(long ticket) {
-    if ((ticket & sampleMask) == 0 && stats.attached()) {
+    if ((ticket & sampleMask) == 0 && stats.instruments() != null) {
       stats.stamp(ticket, clock.nanoTime());
     }
   }

@@ -99,15 +99,6 @@ public final class LoopStats {
   }
 
   /**
-   * Whether instruments are attached (any thread). The hot paths ask this, not {@link
-   * #instruments()}: until a binder loads {@link Instruments}, the JIT does not inline a method
-   * that returns it.
-   */
-  boolean attached() {
-    return instruments != null;
-  }
-
-  /**
    * Attaches {@code in}: one binder at a time.
    *
    * @throws IllegalStateException if other instruments are attached

@@ -83,7 +83,8 @@ public final class OffloadPool {
 
   /** Hands {@code task} to a worker. */
   void execute(Task<?> task) {
-    task.queuedAt = task.loop.stats().attached() ? task.loop.clock().nanoTime() : UNTIMED;
+    task.queuedAt =
+        task.loop.stats().instruments() != null ? task.loop.clock().nanoTime() : UNTIMED;
     try {
       executor.execute(task);
     } catch (RejectedExecutionException e) {

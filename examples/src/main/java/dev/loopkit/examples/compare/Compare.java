@@ -14,10 +14,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -99,7 +103,7 @@ public final class Compare {
       for (int c : settings.concurrency()) {
         // Each level starts with the next model, so no model always runs first after a change.
         List<String> models = new ArrayList<>(settings.models());
-        java.util.Collections.rotate(models, -(turn++ % models.size()));
+        Collections.rotate(models, -(turn++ % models.size()));
         for (String m : models) {
           index++;
           Cell.Result r =
@@ -125,8 +129,7 @@ public final class Compare {
   }
 
   /** Children running now, destroyed if this JVM is stopped. */
-  private static final java.util.Set<Process> CHILDREN =
-      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final Set<Process> CHILDREN = ConcurrentHashMap.newKeySet();
 
   static {
     Runtime.getRuntime()
@@ -210,7 +213,7 @@ public final class Compare {
 
   private static void deleteTree(Path dir) throws IOException {
     try (var files = Files.walk(dir)) {
-      for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+      for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(f);
       }
     }

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -238,7 +239,13 @@ final class Report {
             .append('\n');
       }
       b.append("</div>\n");
-      table(b, of);
+      table(
+          b,
+          of.stream()
+              .sorted(
+                  Comparator.comparingInt(Cell.Result::concurrency)
+                      .thenComparingInt(r -> models.indexOf(r.model())))
+              .toList());
     }
     return b.append("</div>").toString();
   }
