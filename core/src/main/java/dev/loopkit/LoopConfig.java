@@ -122,7 +122,8 @@ public final class LoopConfig {
         "loopkit.pool.<pool>.size",
         "4 for io (as libuv), the number of cores for cpu",
         "1 to 32767",
-        "Threads of the pool (on the virtual carrier, for io: the most tasks at once).");
+        "Threads of the pool (for io on the virtual and fork-join carriers: the most tasks that run at"
+            + " once).");
     define(
         "loopkit.pool.<pool>.queueCapacity",
         UNBOUNDED,

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.AbstractExecutorService;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
@@ -34,7 +35,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * before the next's (happens-before), whichever worker runs them. A loop waiting for a timer
  * holds no worker: a one-thread timer service of the pool wakes it at the deadline.
  * io offloads run on the same pool inside ForkJoinPool.managedBlock, so a blocking call makes the
- * pool add a worker instead of starving the loops.
+ * pool add a worker instead of starving the loops; at most the io pool's size run at once per
+ * pool (ManagedBlockingExecutor), so the workers added are bounded too.
  * }</pre>
  */
 public final class ForkJoinCarrier implements Carrier, Runnable {
@@ -162,18 +164,30 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
     return new ManagedBlockingExecutor(pool.fj, driver.config().forkJoinCompensates(), spec);
   }
 
-  /** Runs each task on the pool, inside {@link ForkJoinPool#managedBlock} when compensating. */
+  /**
+   * Runs each task on the pool, inside {@link ForkJoinPool#managedBlock} when compensating, at most
+   * {@code spec.size()} at once; the others wait here, in arrival order.
+   *
+   * <p>Implementation notes: {@code permits} counts the tasks that may still start; whoever changes
+   * the state (a new task queued, a task ended and gave its permit back) then calls {@link #drain},
+   * so a waiting task never waits for a permit that is free. Without the bound, each blocked task
+   * makes the pool add a worker (its default ceiling is 32767), so a burst of blocking offloads
+   * would start a thread each.
+   */
   private static final class ManagedBlockingExecutor extends AbstractExecutorService {
     private final ForkJoinPool fj;
     private final boolean compensate;
     private final PoolSpec spec;
     private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicInteger permits;
+    private final ConcurrentLinkedQueue<Runnable> waiting = new ConcurrentLinkedQueue<>();
     private volatile boolean shutdown;
 
     ManagedBlockingExecutor(ForkJoinPool fj, boolean compensate, PoolSpec spec) {
       this.fj = fj;
       this.compensate = compensate;
       this.spec = spec;
+      this.permits = new AtomicInteger(spec.size() > 0 ? spec.size() : Integer.MAX_VALUE);
     }
 
     @Override
@@ -190,11 +204,32 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
                 + spec.queueCapacity()
                 + ")");
       }
-      try {
-        fj.execute(wrap(task));
-      } catch (RuntimeException e) {
-        pending.decrementAndGet(); // the pool was shut down meanwhile: this task never counts
-        throw e;
+      waiting.add(task);
+      drain();
+    }
+
+    /** Starts waiting tasks while permits remain. */
+    private void drain() {
+      while (!waiting.isEmpty()) {
+        int p = permits.get();
+        if (p == 0) {
+          return; // a running task will drain when it gives its permit back
+        }
+        if (!permits.compareAndSet(p, p - 1)) {
+          continue;
+        }
+        Runnable next = waiting.poll();
+        if (next == null) {
+          permits.incrementAndGet(); // another drain took it; look again
+          continue;
+        }
+        try {
+          fj.execute(wrap(next));
+        } catch (RejectedExecutionException e) {
+          // The pool ended under a loop that still has offloads (it ends with its last loop, so
+          // only a fatal error gets here): run the task here rather than lose it.
+          wrap(next).run();
+        }
       }
     }
 
@@ -225,6 +260,8 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
           Thread.currentThread().interrupt();
         } finally {
           pending.decrementAndGet();
+          permits.incrementAndGet();
+          drain();
         }
       };
     }

@@ -159,6 +159,10 @@ final class Services implements AutoCloseable {
     byte[] body = new byte[BODY_BYTES];
     Arrays.fill(body, (byte) 'x');
     long answerAfter = settings.httpMillis();
+    // The JDK's server closes idle keep-alive connections beyond 200 (its default), and a client
+    // that reuses one just then gets "header parser received no bytes": at 1,024 requests in flight
+    // many connections are idle at once. Read when the first server of this JVM starts.
+    System.setProperty("sun.net.httpserver.maxIdleConnections", "65536");
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
     // One virtual thread per exchange: the service never limits how many requests wait in it,
     // whatever model calls it.

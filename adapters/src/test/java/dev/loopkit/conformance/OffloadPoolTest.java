@@ -1,0 +1,63 @@
+package dev.loopkit.conformance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.loopkit.Loop;
+import dev.loopkit.Promise;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** An io pool's size bounds how many of its offloads run at once, on every real carrier. */
+class OffloadPoolTest {
+
+  private static final int SIZE = 3;
+
+  /**
+   * Regression: on fork-join every io offload went straight to the ForkJoinPool, whose compensation
+   * started a thread for each blocked one (1,847 threads for 1,024 database queries in the
+   * comparison), whatever {@code loopkit.pool.io.size} said.
+   */
+  @CarrierTest(requires = Capability.OWN_THREADS)
+  void aBurstOfBlockingOffloadsRunsAtMostThePoolSizeAtOnceAndAllOfThemRun(LoopFixture f)
+      throws Exception {
+    Loop loop = f.newLoop(b -> b.set("loopkit.pool.io.size", SIZE));
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    CountDownLatch firstTogether = new CountDownLatch(SIZE); // the first SIZE must overlap
+    int tasks = 40;
+    List<Promise<Integer>> offloads = new ArrayList<>();
+    f.onLoop(
+        loop,
+        () -> {
+          for (int i = 0; i < tasks; i++) {
+            int n = i;
+            offloads.add(
+                loop.offload(
+                    () -> {
+                      most.accumulateAndGet(running.incrementAndGet(), Math::max);
+                      try {
+                        if (n < SIZE) {
+                          firstTogether.countDown();
+                          assertTrue(
+                              firstTogether.await(
+                                  LoopFixture.PATIENCE.toMillis(), TimeUnit.MILLISECONDS),
+                              "the pool never ran " + SIZE + " offloads at once");
+                        } else {
+                          Thread.sleep(2); // blocking work: room for a wrong pool to start more
+                        }
+                        return n;
+                      } finally {
+                        running.decrementAndGet();
+                      }
+                    }));
+          }
+        });
+    List<Integer> results = f.await(loop, loop.submit(() -> Promise.all(offloads)).get());
+    assertEquals(tasks, results.size(), "every offload ran");
+    assertEquals(SIZE, most.get(), "offloads running at once, at most");
+  }
+}
