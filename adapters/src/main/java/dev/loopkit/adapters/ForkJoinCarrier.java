@@ -227,8 +227,9 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
           fj.execute(wrap(next));
         } catch (RejectedExecutionException e) {
           // The pool ended under a loop that still has offloads (it ends with its last loop, so
-          // only a fatal error gets here): run the task here rather than lose it.
-          wrap(next).run();
+          // only after a fatal error): a thread of its own runs the task, rather than lose it or
+          // run it on the caller, which may be the loop.
+          Thread.ofPlatform().daemon().name(spec.name() + "-after-pool").start(wrap(next));
         }
       }
     }
