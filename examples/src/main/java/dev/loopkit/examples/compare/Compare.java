@@ -57,6 +57,10 @@ public final class Compare {
       child(list); // ends this JVM
       return;
     }
+    if (!list.isEmpty() && list.get(0).equals("--rewrite")) {
+      rewrite(Path.of(list.size() > 1 ? list.get(1) : "."));
+      return;
+    }
     if (list.contains("--help") || list.contains("-h")) {
       System.out.print(Settings.help());
       return;
@@ -126,6 +130,20 @@ public final class Compare {
     } catch (RuntimeException e) {
       return Cell.Result.failed(w, m, c, e.toString());
     }
+  }
+
+  /**
+   * Writes the reports of the run in {@code dir} again from its {@code comparison.csv} and {@code
+   * .json} (after a change to the reports, without measuring again).
+   */
+  static void rewrite(Path dir) throws IOException {
+    RunInfo info =
+        RunInfo.readJson(Files.readString(dir.resolve("comparison.json"), StandardCharsets.UTF_8));
+    List<Cell.Result> results =
+        Report.readCsv(Files.readString(dir.resolve("comparison.csv"), StandardCharsets.UTF_8));
+    Settings settings = Settings.parse(List.of(info.fields().get("settings").split(" ")));
+    Report.write(dir, info, settings, results);
+    System.out.println("compare: rewrote the reports of " + results.size() + " cells in " + dir);
   }
 
   /** Children running now, destroyed if this JVM is stopped. */

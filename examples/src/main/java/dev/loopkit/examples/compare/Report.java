@@ -137,6 +137,69 @@ final class Report {
         : (v instanceof Integer i && i == -1) || (v instanceof Long l && l == -1);
   }
 
+  /** The cells of a {@link #csv} file, read back (quoted fields may hold commas and newlines). */
+  static List<Cell.Result> readCsv(String text) {
+    List<List<String>> rows = new ArrayList<>();
+    List<String> row = new ArrayList<>();
+    StringBuilder field = new StringBuilder();
+    boolean quoted = false;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (quoted) {
+        if (c == '"' && i + 1 < text.length() && text.charAt(i + 1) == '"') {
+          field.append('"');
+          i++;
+        } else if (c == '"') {
+          quoted = false;
+        } else {
+          field.append(c);
+        }
+      } else if (c == '"') {
+        quoted = true;
+      } else if (c == ',') {
+        row.add(field.toString());
+        field.setLength(0);
+      } else if (c == '\n') {
+        row.add(field.toString());
+        field.setLength(0);
+        rows.add(row);
+        row = new ArrayList<>();
+      } else {
+        field.append(c);
+      }
+    }
+    RecordComponent[] rcs = Cell.Result.class.getRecordComponents();
+    if (rows.isEmpty()
+        || !rows.get(0)
+            .equals(java.util.Arrays.stream(rcs).map(RecordComponent::getName).toList())) {
+      throw new IllegalArgumentException(
+          "not a comparison.csv of this version: its header differs");
+    }
+    List<Cell.Result> cells = new ArrayList<>();
+    for (List<String> r : rows.subList(1, rows.size())) {
+      Object[] values = new Object[rcs.length];
+      Class<?>[] types = new Class<?>[rcs.length];
+      for (int j = 0; j < rcs.length; j++) {
+        types[j] = rcs[j].getType();
+        String v = r.get(j);
+        values[j] =
+            types[j] == int.class
+                ? (v.isEmpty() ? -1 : Integer.parseInt(v))
+                : types[j] == long.class
+                    ? (v.isEmpty() ? -1L : Long.parseLong(v))
+                    : types[j] == double.class
+                        ? (v.isEmpty() ? Double.NaN : Double.parseDouble(v))
+                        : (v.isEmpty() ? null : v);
+      }
+      try {
+        cells.add(Cell.Result.class.getDeclaredConstructor(types).newInstance(values));
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    return cells;
+  }
+
   private static String number(double d) {
     return d == Math.rint(d) && Math.abs(d) < 1e15
         ? String.valueOf((long) d)
@@ -210,6 +273,7 @@ final class Report {
           .append("</code> ");
     }
     b.append("</p>\n");
+    summary(b, results, models);
     for (String w : distinct(results, Cell.Result::workload)) {
       List<Cell.Result> of = results.stream().filter(r -> r.workload().equals(w)).toList();
       b.append("<h2 id=\"")
@@ -248,6 +312,63 @@ final class Report {
               .toList());
     }
     return b.append("</div>").toString();
+  }
+
+  /**
+   * The run at a glance: per workload and level, each model's throughput as a ratio to the peer's
+   * (or its requests/s where the peer has no clean cell), computed from the cells, so always true
+   * of the run shown.
+   */
+  private static void summary(StringBuilder b, List<Cell.Result> results, List<String> models) {
+    List<Integer> levels =
+        results.stream().map(Cell.Result::concurrency).distinct().sorted().toList();
+    b.append("<table class=\"summary\">\n<tr><th>throughput &times; <code>")
+        .append(esc(PEER))
+        .append("</code></th>");
+    for (int level : levels) {
+      b.append("<th>").append(level).append(" in flight</th>");
+    }
+    b.append("</tr>\n");
+    for (String w : distinct(results, Cell.Result::workload)) {
+      for (String m : models) {
+        if (m.equals(PEER)) {
+          continue;
+        }
+        b.append("<tr><td><a href=\"#")
+            .append(esc(w))
+            .append("\">")
+            .append(esc(w))
+            .append("</a> <code>")
+            .append(esc(m))
+            .append("</code></td>");
+        for (int level : levels) {
+          Cell.Result r = find(results, w, m, level);
+          Cell.Result peer = find(results, w, PEER, level);
+          String text;
+          if (r == null) {
+            text = "";
+          } else if (!r.ok()) {
+            text = "errors";
+          } else if (peer == null || !peer.ok() || peer.throughput() == 0) {
+            text = fmt(r.throughput()) + "/s";
+          } else {
+            text = String.format(Locale.ROOT, "%.2f", r.throughput() / peer.throughput());
+          }
+          b.append("<td>").append(text).append("</td>");
+        }
+        b.append("</tr>\n");
+      }
+    }
+    b.append("</table>\n");
+  }
+
+  private static Cell.Result find(List<Cell.Result> results, String w, String m, int level) {
+    for (Cell.Result r : results) {
+      if (r.workload().equals(w) && r.model().equals(m) && r.concurrency() == level) {
+        return r;
+      }
+    }
+    return null;
   }
 
   private static void table(StringBuilder b, List<Cell.Result> of) {

@@ -73,6 +73,48 @@ record RunInfo(Map<String, String> fields, Instant started, Instant finished) {
         + " pooled connections for every model";
   }
 
+  /** The run facts of a {@code comparison.json} that {@link Report#json} wrote. */
+  static RunInfo readJson(String json) {
+    int start = json.indexOf("\"run\": {");
+    int end = json.indexOf("\n  }", start);
+    if (start < 0 || end < 0) {
+      throw new IllegalArgumentException("not a comparison.json: no \"run\" object");
+    }
+    Map<String, String> f = new LinkedHashMap<>();
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("\"((?:[^\"\\\\]|\\\\.)*)\": \"((?:[^\"\\\\]|\\\\.)*)\"")
+            .matcher(json.substring(start, end));
+    while (m.find()) {
+      f.put(unescape(m.group(1)), unescape(m.group(2)));
+    }
+    Instant started = Instant.parse(f.remove("started"));
+    Instant finished = Instant.parse(f.remove("finished"));
+    return new RunInfo(f, started, finished);
+  }
+
+  private static String unescape(String s) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c != '\\' || i + 1 == s.length()) {
+        b.append(c);
+        continue;
+      }
+      char e = s.charAt(++i);
+      switch (e) {
+        case 'n' -> b.append('\n');
+        case 'r' -> b.append('\r');
+        case 't' -> b.append('\t');
+        case 'u' -> {
+          b.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16));
+          i += 4;
+        }
+        default -> b.append(e);
+      }
+    }
+    return b.toString();
+  }
+
   RunInfo finished(Instant at) {
     return new RunInfo(fields, started, at);
   }

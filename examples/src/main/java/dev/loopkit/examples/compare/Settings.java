@@ -247,6 +247,7 @@ record Settings(
     StringBuilder b =
         new StringBuilder(
             "usage: Compare [--quick] [--help] [--option value ...]\n"
+                + "       Compare --rewrite DIR   (the reports of DIR again, from its CSV and JSON)\n"
                 + "Runs each workload under each model at each concurrency level and writes\n"
                 + "comparison.json, .csv, .html and .md into --out.\n\n"
                 + "  --quick              "

@@ -4,11 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The reports write what they are given, escaped, and charts break where a figure is missing. */
 class ReportTest {
@@ -104,6 +107,33 @@ class ReportTest {
     assertTrue(html.contains("loop/single-thread, 4 in flight"));
     assertFalse(html.contains("<td>2.00</td>"), "no ratio against a peer with errors: " + html);
     assertTrue(html.contains("3: boom"), "the table shows the errors");
+  }
+
+  @Test
+  void aRunsReportsAreWrittenAgainFromItsCsvAndJsonUnchanged(@TempDir Path dir) throws Exception {
+    Settings settings = Settings.parse(List.of("--quick", "--wait-millis", "7"));
+    RunInfo info =
+        new RunInfo(
+            new LinkedHashMap<>(
+                Map.of(
+                    "settings", String.join(" ", settings.toArgs()), "cpu", "a \"quoted\" \\ one")),
+            Instant.parse("2026-12-01T08:00:00Z"),
+            Instant.parse("2026-12-01T08:15:00Z"));
+    List<Cell.Result> cells =
+        List.of(
+            cell("threads/virtual", 8, 10, 0),
+            cell("loop/virtual", 8, 25, 0),
+            cell("loop/virtual", 1, 5, 2));
+    Report.write(dir, info, settings, cells);
+    String md = Files.readString(dir.resolve("comparison.md"));
+    String csv = Files.readString(dir.resolve("comparison.csv"));
+    assertTrue(md.contains("<td>2.50</td>"), "the summary's ratio of loop/virtual at 8");
+    assertTrue(md.contains("waits 7 ms"), "descriptions from the settings");
+    assertEquals(cells, Report.readCsv(csv));
+    Files.delete(dir.resolve("comparison.md"));
+    Compare.rewrite(dir);
+    assertEquals(md, Files.readString(dir.resolve("comparison.md")));
+    assertEquals(csv, Files.readString(dir.resolve("comparison.csv")));
   }
 
   private static int count(String s, String what) {
