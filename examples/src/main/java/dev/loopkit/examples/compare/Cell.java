@@ -95,6 +95,34 @@ final class Cell {
           why);
     }
 
+    /**
+     * A result from its components' text, by name (a child's properties, a CSV row); null or empty
+     * text is a figure not known (NaN, -1 or null).
+     */
+    static Result parse(java.util.function.Function<String, String> text) {
+      java.lang.reflect.RecordComponent[] rcs = Result.class.getRecordComponents();
+      Object[] values = new Object[rcs.length];
+      Class<?>[] types = new Class<?>[rcs.length];
+      for (int i = 0; i < rcs.length; i++) {
+        types[i] = rcs[i].getType();
+        String v = text.apply(rcs[i].getName());
+        boolean unknown = v == null || v.isEmpty();
+        values[i] =
+            types[i] == int.class
+                ? (unknown ? -1 : Integer.parseInt(v))
+                : types[i] == long.class
+                    ? (unknown ? -1L : Long.parseLong(v))
+                    : types[i] == double.class
+                        ? (unknown ? NaN : Double.parseDouble(v))
+                        : (unknown ? null : v);
+      }
+      try {
+        return Result.class.getDeclaredConstructor(types).newInstance(values);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("cannot make a cell's result", e);
+      }
+    }
+
     /** Ran, completed requests, and none failed: only such a cell is charted or a peer. */
     boolean ok() {
       return failure == null && errors == 0 && completed > 0;

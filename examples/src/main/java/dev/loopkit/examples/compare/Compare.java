@@ -276,24 +276,7 @@ public final class Compare {
     try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       p.load(in);
     }
-    RecordComponent[] rcs = Cell.Result.class.getRecordComponents();
-    Object[] values = new Object[rcs.length];
-    Class<?>[] types = new Class<?>[rcs.length];
-    for (int i = 0; i < rcs.length; i++) {
-      types[i] = rcs[i].getType();
-      String v = p.getProperty(rcs[i].getName());
-      values[i] =
-          types[i] == int.class
-              ? Integer.parseInt(v)
-              : types[i] == long.class
-                  ? Long.parseLong(v)
-                  : types[i] == double.class ? Double.parseDouble(v) : v;
-    }
-    try {
-      return Cell.Result.class.getDeclaredConstructor(types).newInstance(values);
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("cannot read a cell's result from " + file, e);
-    }
+    return Cell.Result.parse(p::getProperty);
   }
 
   static Object get(RecordComponent rc, Record r) {

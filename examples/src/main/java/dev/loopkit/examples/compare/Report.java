@@ -168,34 +168,17 @@ final class Report {
         field.append(c);
       }
     }
-    RecordComponent[] rcs = Cell.Result.class.getRecordComponents();
-    if (rows.isEmpty()
-        || !rows.get(0)
-            .equals(java.util.Arrays.stream(rcs).map(RecordComponent::getName).toList())) {
+    List<String> header =
+        java.util.Arrays.stream(Cell.Result.class.getRecordComponents())
+            .map(RecordComponent::getName)
+            .toList();
+    if (rows.isEmpty() || !rows.get(0).equals(header)) {
       throw new IllegalArgumentException(
           "not a comparison.csv of this version: its header differs");
     }
     List<Cell.Result> cells = new ArrayList<>();
     for (List<String> r : rows.subList(1, rows.size())) {
-      Object[] values = new Object[rcs.length];
-      Class<?>[] types = new Class<?>[rcs.length];
-      for (int j = 0; j < rcs.length; j++) {
-        types[j] = rcs[j].getType();
-        String v = r.get(j);
-        values[j] =
-            types[j] == int.class
-                ? (v.isEmpty() ? -1 : Integer.parseInt(v))
-                : types[j] == long.class
-                    ? (v.isEmpty() ? -1L : Long.parseLong(v))
-                    : types[j] == double.class
-                        ? (v.isEmpty() ? Double.NaN : Double.parseDouble(v))
-                        : (v.isEmpty() ? null : v);
-      }
-      try {
-        cells.add(Cell.Result.class.getDeclaredConstructor(types).newInstance(values));
-      } catch (ReflectiveOperationException e) {
-        throw new IllegalStateException(e);
-      }
+      cells.add(Cell.Result.parse(name -> r.get(header.indexOf(name))));
     }
     return cells;
   }
