@@ -162,18 +162,32 @@ public interface Loop extends ScheduledExecutorService, AutoCloseable {
   /**
    * Netty's graceful shutdown: the loop keeps accepting work during {@code quietPeriod}; once a
    * whole quiet period passes with no task arriving it shuts down ({@link #shutdown()}); if it has
-   * not terminated by {@code timeout} from now, {@link #shutdownNow()}. Returns {@link
-   * #terminationFuture()}.
+   * not terminated by {@code timeout} from the call, it stops as {@link #shutdownNow()} would, and
+   * the tasks that never ran are kept in {@link #unrunTasks()} (their number is logged). Both
+   * periods count from the call, however much work is queued ahead. A second call changes nothing.
+   * Returns {@link #terminationFuture()}.
    *
    * @throws IllegalArgumentException unless {@code 0 <= quietPeriod <= timeout}
    */
   CompletableFuture<Void> shutdownGracefully(Duration quietPeriod, Duration timeout);
 
+  /**
+   * The tasks that a stop nobody asked a list of did not run: a fatal error, the {@code stop} error
+   * policy, the timeout of {@link #shutdownGracefully}, or {@link #close()} interrupted — the list
+   * {@link #shutdownNow()} would have returned (their futures are cancelled). Final once the loop
+   * has terminated; empty before, and after a termination by {@code shutdown()} or {@code
+   * shutdownNow()}.
+   */
+  List<Runnable> unrunTasks();
+
   /** Completes when this loop has terminated; fails with the error that stopped it, if any. */
   CompletableFuture<Void> terminationFuture();
 
   /**
-   * Shuts down and waits for termination (the JDK's {@code close}).
+   * Shuts down and waits for termination (the JDK's {@code close}): if interrupted while waiting,
+   * stops as {@link #shutdownNow()} would (the never-started tasks go to {@link #unrunTasks()}),
+   * waits on, and re-asserts the interrupt. On the {@code manual} carrier the caller's thread runs
+   * the loop to its end.
    *
    * @throws IllegalStateException if called on this loop's own thread
    */

@@ -262,7 +262,7 @@ public final class LoopConfig {
                 "unknown configuration key '"
                     + key
                     + "' (from "
-                    + source
+                    + origin(source, key)
                     + "); known keys: "
                     + String.join(", ", KEYS.keySet()));
           }
@@ -378,8 +378,16 @@ public final class LoopConfig {
                 default -> throw bad(prefix + "kind", kindText, "io | cpu");
               };
           if (!name.equals("io") && !name.equals("cpu") && !props.containsKey("kind")) {
+            List<String> declaredBy = new ArrayList<>();
+            props.keySet().forEach(prop -> declaredBy.add(origin(prefix + prop)));
             throw new IllegalArgumentException(
-                "pool '" + name + "' has no kind: set " + prefix + "kind to io or cpu");
+                "pool '"
+                    + name
+                    + "' has no kind: it is declared by "
+                    + String.join(" and ", declaredBy)
+                    + ", but no source sets "
+                    + prefix
+                    + "kind; allowed: io | cpu");
           }
           int size =
               props.containsKey("size")
@@ -599,9 +607,29 @@ public final class LoopConfig {
   }
 
   private IllegalArgumentException bad(String key, String value, String allowed) {
-    Source s = sources.getOrDefault(key, Source.DEFAULT);
     return new IllegalArgumentException(
-        key + ": '" + value + "' (from " + s + ") is not allowed; allowed: " + allowed);
+        key + ": '" + value + "' (from " + origin(key) + ") is not allowed; allowed: " + allowed);
+  }
+
+  /** Where the value of {@code key} came from, as {@link #origin(Source, String)} spells it. */
+  private String origin(String key) {
+    return origin(sources.getOrDefault(key, Source.DEFAULT), key);
+  }
+
+  /**
+   * Where {@code key} was set, naming the key as that source spells it, e.g. {@code system property
+   * loopkit.pool.db.size} or {@code environment LOOPKIT_POOL_DB_SIZE}: every message about a key
+   * says this, so that the reader can find the setting to change.
+   */
+  private static String origin(Source source, String key) {
+    return switch (source) {
+      case DEFAULT -> "the default of " + key;
+      case CLASSPATH -> key + " in loopkit.properties on the class path";
+      // The variable's name: fromEnvironment maps it to the key by exactly the inverse.
+      case ENVIRONMENT -> "environment " + key.toUpperCase(Locale.ROOT).replace('.', '_');
+      case SYSTEM_PROPERTY -> "system property " + key;
+      case BUILDER -> key + " given to LoopConfig.builder()";
+    };
   }
 
   /** Builds a {@link LoopConfig}; its settings take precedence over every other source. */

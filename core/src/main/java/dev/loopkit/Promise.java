@@ -2,10 +2,12 @@ package dev.loopkit;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.loopkit.internal.Abandonable;
 import dev.loopkit.internal.EventLoop;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -116,10 +118,7 @@ public final class Promise<T> implements CompletionStage<T> {
    */
   public static Promise<Void> delay(Duration delay) {
     requireNonNull(delay, "delay");
-    Loop loop = Loop.current();
-    Resolvers<Void> r = withResolvers(loop);
-    loop.setTimeout(() -> r.resolve(null), delay);
-    return r.promise();
+    return EventLoop.of(Loop.current()).delay(delay);
   }
 
   /**
@@ -243,7 +242,7 @@ public final class Promise<T> implements CompletionStage<T> {
     requireNonNull(onFinally, "onFinally");
     Promise<T> derived = new Promise<>(loop);
     addReaction(
-        new Reaction(this) {
+        new Reaction(this, derived) {
           @Override
           void onSettled(Object r) {
             try {
@@ -263,7 +262,7 @@ public final class Promise<T> implements CompletionStage<T> {
       Function<? super T, ?> onFulfilled, Function<? super Throwable, ?> onRejected) {
     Promise<R> derived = new Promise<>(loop);
     addReaction(
-        new Reaction(this) {
+        new Reaction(this, derived) {
           @Override
           @SuppressWarnings("unchecked")
           void onSettled(Object r) {
@@ -308,6 +307,11 @@ public final class Promise<T> implements CompletionStage<T> {
               onValue.accept((T) unmask(r));
             }
           }
+
+          @Override
+          public void abandon(LoopTerminatedException why) {
+            onReason.accept(why); // the combined promise settles too
+          }
         });
   }
 
@@ -322,7 +326,7 @@ public final class Promise<T> implements CompletionStage<T> {
   private <R> Promise<R> step(java.util.concurrent.Executor executor, Step<R> step) {
     Promise<R> derived = new Promise<>(loop);
     addReaction(
-        new Reaction(this) {
+        new Reaction(this, derived) {
           @Override
           void onSettled(Object r) {
             if (executor == null) {
@@ -1181,15 +1185,10 @@ public final class Promise<T> implements CompletionStage<T> {
    */
   private void adopt(CompletionStage<?> stage) {
     if (stage instanceof Promise<?> p && p.loop == loop) {
-      loop.enqueueMicrotaskFromAnyThread(
-          () ->
-              p.addReaction(
-                  new Reaction(p) {
-                    @Override
-                    void onSettled(Object r) {
-                      settle(r);
-                    }
-                  }));
+      Adoption hop = new Adoption(p);
+      if (!loop.enqueueMicrotaskFromAnyThread(hop)) {
+        hop.abandon(loop.terminatedException());
+      }
     } else {
       stage.whenComplete(
           (v, e) -> {
@@ -1202,6 +1201,31 @@ public final class Promise<T> implements CompletionStage<T> {
     }
   }
 
+  /** The first hop of adopting a promise of the same loop (a microtask, as JavaScript's). */
+  private final class Adoption implements Runnable, Abandonable {
+    private final Promise<?> source;
+
+    Adoption(Promise<?> source) {
+      this.source = source;
+    }
+
+    @Override
+    public void run() {
+      source.addReaction(
+          new Reaction(source, Promise.this) {
+            @Override
+            void onSettled(Object r) {
+              settle(r);
+            }
+          });
+    }
+
+    @Override
+    public void abandon(LoopTerminatedException why) {
+      rejectWith(why);
+    }
+  }
+
   private boolean settle(Object r) {
     if (!RESULT.compareAndSet(this, null, r)) {
       return false;
@@ -1210,17 +1234,57 @@ public final class Promise<T> implements CompletionStage<T> {
     if (m != null) {
       complete(m, r);
     }
-    if (loop.inEventLoop()) {
-      dispatch();
-    } else {
-      loop.executeInternal(this::dispatch);
+    if (loop.inEventLoop() || !loop.executeInternal(this::dispatch)) {
+      dispatch(); // (off the loop only once it has terminated: then the reactions are abandoned)
     }
     return true;
   }
 
-  // ---- reactions (loop thread) -----------------------------------------------------------------
+  // ---- reactions (loop thread; after termination, the thread that settles or adds) -------------
+
+  private static final ThreadLocal<ArrayDeque<Abandonable>> ABANDONING = new ThreadLocal<>();
+
+  /**
+   * Settles what {@code owed} owed with LoopTerminatedException, and what that settles in turn,
+   * iteratively (a long chain must not grow the stack).
+   */
+  private void abandon(Object owed) {
+    ArrayDeque<Abandonable> queue = ABANDONING.get();
+    boolean drains = queue == null;
+    if (drains) {
+      queue = new ArrayDeque<>();
+      ABANDONING.set(queue);
+    }
+    if (owed instanceof Abandonable one) {
+      queue.add(one);
+    } else {
+      @SuppressWarnings("unchecked")
+      List<Abandonable> list = (List<Abandonable>) owed;
+      queue.addAll(list);
+    }
+    if (!drains) {
+      return; // the outer call goes on with it
+    }
+    try {
+      LoopTerminatedException why = loop.terminatedException();
+      for (Abandonable a; (a = queue.poll()) != null; ) {
+        a.abandon(why);
+      }
+    } finally {
+      ABANDONING.remove();
+    }
+  }
 
   private void dispatch() {
+    if (loop.hasTerminated()) { // no reaction can run: each derived promise is rejected instead
+      dispatched = true;
+      Object rs = reactions;
+      reactions = null;
+      if (rs != null) {
+        abandon(rs);
+      }
+      return;
+    }
     dispatched = true;
     Object rs = reactions;
     reactions = null;
@@ -1240,8 +1304,15 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   private void addReaction(Reaction reaction) {
+    if (loop.hasTerminated()) {
+      handled = true;
+      abandon(reaction); // it could never run: its derived promise is rejected at once
+      return;
+    }
     if (!loop.inEventLoop()) {
-      loop.executeInternal(() -> addReaction(reaction));
+      if (!loop.executeInternal(() -> addReaction(reaction))) {
+        abandon(reaction);
+      }
       return;
     }
     handled = true;
@@ -1289,11 +1360,25 @@ public final class Promise<T> implements CompletionStage<T> {
   private record Failure(Throwable reason) {}
 
   /** A reaction: a microtask that reads the settled result of its source. */
-  private abstract static class Reaction implements Runnable {
+  private abstract static class Reaction implements Runnable, Abandonable {
     private final Promise<?> source;
+    private final Promise<?> derived; // what it settles, or null: rejected if it never runs
 
     Reaction(Promise<?> source) {
+      this(source, null);
+    }
+
+    Reaction(Promise<?> source, Promise<?> derived) {
       this.source = source;
+      this.derived = derived;
+    }
+
+    /** The loop ended before this reaction could run. */
+    @Override
+    public void abandon(LoopTerminatedException why) {
+      if (derived != null) {
+        derived.rejectWith(why);
+      }
     }
 
     abstract void onSettled(Object result);

@@ -5,10 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loopkit.spi.PoolSpec;
+import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Configuration parsing (DESIGN §3.7, §3.4): unknown keys and bad values fail fast with a message
@@ -38,7 +44,7 @@ class LoopConfigTest {
     assertRefused(
         () -> isolated().set("loopkit.bogus", "1").build(),
         "loopkit.bogus",
-        "the builder",
+        "loopkit.bogus given to LoopConfig.builder()",
         "loopkit.carrier",
         "loopkit.poll.maxBatch");
   }
@@ -48,7 +54,7 @@ class LoopConfigTest {
     assertRefused(
         () -> isolated().systemProperties(Map.of("loopkit.bogus", "1")).build(),
         "loopkit.bogus",
-        "a system property",
+        "system property loopkit.bogus",
         "loopkit.carrier");
   }
 
@@ -106,7 +112,7 @@ class LoopConfigTest {
         () -> isolated().set("loopkit.poll.maxBatch", "x").build(),
         "loopkit.poll.maxBatch",
         "'x'",
-        "the builder",
+        "loopkit.poll.maxBatch given to LoopConfig.builder()",
         "1 to 2147483647");
   }
 
@@ -124,7 +130,7 @@ class LoopConfigTest {
         () -> isolated().environment(Map.of("LOOPKIT_POLL_MAXBATCH", "lots")).build(),
         "loopkit.poll.maxBatch",
         "'lots'",
-        "the environment");
+        "environment LOOPKIT_POLL_MAXBATCH");
   }
 
   @Test
@@ -132,7 +138,7 @@ class LoopConfigTest {
     assertRefused(
         () -> isolated().systemProperties(Map.of("loopkit.queue.capacity", "-1")).build(),
         "loopkit.queue.capacity",
-        "a system property",
+        "system property loopkit.queue.capacity",
         "unbounded or");
   }
 
@@ -195,6 +201,87 @@ class LoopConfigTest {
   void poolWithoutKindIsRefusedSayingWhichKeyToSet() {
     assertRefused(
         () -> isolated().set("loopkit.pool.db.size", "2").build(), "'db'", "loopkit.pool.db.kind");
+  }
+
+  @Test
+  void poolWithoutKindNamesTheSystemPropertyThatDeclaredIt() {
+    assertRefused(
+        () -> isolated().systemProperties(Map.of("loopkit.pool.db.size", "4")).build(),
+        "pool 'db' has no kind",
+        "system property loopkit.pool.db.size",
+        "loopkit.pool.db.kind",
+        "allowed: io | cpu");
+  }
+
+  @Test
+  void poolWithoutKindNamesTheEnvironmentVariableThatDeclaredIt() {
+    assertRefused(
+        () -> isolated().environment(Map.of("LOOPKIT_POOL_DB_SIZE", "4")).build(),
+        "pool 'db' has no kind",
+        "environment LOOPKIT_POOL_DB_SIZE",
+        "loopkit.pool.db.kind",
+        "allowed: io | cpu");
+  }
+
+  @Test
+  void poolWithoutKindNamesTheBuilderWhenItDeclaredIt() {
+    assertRefused(
+        () -> isolated().set("loopkit.pool.db.queueCapacity", "8").build(),
+        "pool 'db' has no kind",
+        "loopkit.pool.db.queueCapacity given to LoopConfig.builder()",
+        "allowed: io | cpu");
+  }
+
+  @Test
+  void poolWithoutKindNamesTheClassPathFileThatDeclaredIt(@TempDir Path dir) throws IOException {
+    Files.writeString(dir.resolve("loopkit.properties"), "loopkit.pool.db.size=4\n");
+    Thread thread = Thread.currentThread();
+    ClassLoader saved = thread.getContextClassLoader();
+    // No parent: only this loopkit.properties is on the class path the config reads.
+    try (URLClassLoader cl = new URLClassLoader(new URL[] {dir.toUri().toURL()}, null)) {
+      thread.setContextClassLoader(cl);
+      assertRefused(
+          () -> LoopConfig.builder().environment(Map.of()).systemProperties(Map.of()).build(),
+          "pool 'db' has no kind",
+          "loopkit.pool.db.size in loopkit.properties on the class path",
+          "loopkit.pool.db.kind");
+    } finally {
+      thread.setContextClassLoader(saved);
+    }
+  }
+
+  @Test
+  void poolWithoutKindNamesEveryKeyThatDeclaredItWithItsOwnSource() {
+    assertRefused(
+        () ->
+            isolated()
+                .environment(Map.of("LOOPKIT_POOL_DB_QUEUECAPACITY", "8"))
+                .systemProperties(Map.of("loopkit.pool.db.size", "4"))
+                .build(),
+        "pool 'db' has no kind",
+        "environment LOOPKIT_POOL_DB_QUEUECAPACITY",
+        "system property loopkit.pool.db.size",
+        "loopkit.pool.db.kind");
+  }
+
+  @Test
+  void badPoolValuesNameTheKeyAsTheirSourceSpellsIt() {
+    assertRefused(
+        () ->
+            isolated()
+                .environment(
+                    Map.of("LOOPKIT_POOL_MY-DB_KIND", "io", "LOOPKIT_POOL_MY-DB_SIZE", "x"))
+                .build(),
+        "loopkit.pool.my-db.size",
+        "'x'",
+        "environment LOOPKIT_POOL_MY-DB_SIZE",
+        "1 to 32767");
+    assertRefused(
+        () -> isolated().systemProperties(Map.of("loopkit.pool.db.kind", "disk")).build(),
+        "loopkit.pool.db.kind",
+        "'disk'",
+        "system property loopkit.pool.db.kind",
+        "io | cpu");
   }
 
   @Test
@@ -273,6 +360,23 @@ class LoopConfigTest {
     PoolSpec hash = c.pool("hash").orElseThrow();
     assertEquals(PoolSpec.Kind.CPU, hash.kind());
     assertEquals(7, hash.queueCapacity());
+  }
+
+  @Test
+  void anyNonEmptyNameIsAcceptedAsItIsEvenWithPercentSigns() {
+    for (String name : List.of("my%loop", "%", "%s", "%n%d%%", "100%")) {
+      assertEquals(name, isolated().name(name).build().name());
+      assertEquals(name, isolated().systemProperties(Map.of("loopkit.name", name)).build().name());
+      assertEquals(name, isolated().environment(Map.of("LOOPKIT_NAME", name)).build().name());
+    }
+  }
+
+  @Test
+  void badValuesWithPercentSignsAreQuotedAsGiven() {
+    assertRefused(
+        () -> isolated().set("loopkit.poll.maxBatch", "50%s").build(),
+        "loopkit.poll.maxBatch",
+        "'50%s'");
   }
 
   @Test

@@ -57,6 +57,12 @@ public final class ManualCarrier implements Carrier, ManualControl {
     return new HeldOffloads(spec.name());
   }
 
+  /** Only while a thread drives the loop to its end ({@code Loop.run}, {@code close()}). */
+  @Override
+  public boolean turnsRunUnattended() {
+    return driving != null;
+  }
+
   /** Turns run inside the test's own calls, in virtual time: nothing for a watchdog to watch. */
   @Override
   public boolean supportsWatchdog() {

@@ -138,7 +138,7 @@ class BadInputTest {
             messages.add(e.getMessage());
           }
           try {
-            loop.setInterval(NOOP, 0);
+            loop.setInterval(NOOP, Duration.ofDays(365));
           } catch (IllegalArgumentException e) {
             messages.add(e.getMessage());
           }
@@ -197,27 +197,6 @@ class BadInputTest {
     assertTrue(t.cancel());
     Timer d = loop.setTimeout(NOOP, Duration.ofMillis(2_147_483_647L));
     assertTrue(d.cancel());
-  }
-
-  @CarrierTest
-  void nonPositiveIntervalPeriodIsRefused(LoopFixture f) {
-    Loop loop = f.newLoop();
-    for (long period : new long[] {0, -1, Long.MIN_VALUE}) {
-      assertRefused(
-          IllegalArgumentException.class,
-          () -> loop.setInterval(NOOP, period),
-          "setInterval",
-          "period",
-          "not positive",
-          "1 to 2147483647");
-    }
-    for (Duration period : List.of(Duration.ZERO, Duration.ofMillis(-5))) {
-      assertRefused(
-          IllegalArgumentException.class,
-          () -> loop.setInterval(NOOP, period),
-          "period",
-          "1 to 2147483647");
-    }
   }
 
   @CarrierTest

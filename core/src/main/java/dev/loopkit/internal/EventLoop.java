@@ -2,7 +2,6 @@ package dev.loopkit.internal;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import dev.loopkit.DelayMonitor;
 import dev.loopkit.ErrorHandler;
 import dev.loopkit.HandleInfo;
@@ -107,16 +106,28 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   private static final System.Logger LOG = System.getLogger("dev.loopkit");
   private static final ThreadLocal<EventLoop> CURRENT = new ThreadLocal<>();
+  private static final java.lang.invoke.VarHandle GRACEFUL;
+
+  static {
+    try {
+      GRACEFUL =
+          java.lang.invoke.MethodHandles.lookup()
+              .findVarHandle(EventLoop.class, "graceful", GracefulShutdown.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   private static final AtomicInteger LOOP_SEQ = new AtomicInteger();
   private static final long MAX_DELAY_MILLIS = Integer.MAX_VALUE;
   private static final long MAX_SCHEDULE_NANOS = Long.MAX_VALUE >> 2; // ~36 years: no overflow
   private static final int ID_BLOCK = 1024;
   private static final long NO_SAMPLE = Long.MIN_VALUE;
 
-  private static final int RUNNING = 0;
-  private static final int SHUTDOWN = 1;
-  private static final int STOP = 2;
-  private static final int TERMINATED = 3;
+  private static final int RUNNING = Lifecycle.RUNNING;
+  private static final int SHUTDOWN = Lifecycle.SHUTDOWN;
+  private static final int STOP = Lifecycle.STOP;
+  private static final int TERMINATED = Lifecycle.TERMINATED;
 
   // ---- fixed at construction ----
   private final LoopConfig config;
@@ -138,7 +149,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   private final TaskQueue tasks = new TaskQueue();
   private final AtomicInteger queued; // only when the queue is bounded
   private final int queueCapacity;
-  private volatile int state = RUNNING;
+  private final Lifecycle life = new Lifecycle();
   private volatile Thread runningThread;
   // The thread running turns (others may hold suspended callbacks). Plain: it is read only by the
   // thread holding the loop, and written before the volatile hand-over of runningThread.
@@ -150,6 +161,10 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   private final CompletableFuture<Void> termination = new CompletableFuture<>();
   private final CountDownLatch terminated = new CountDownLatch(1);
   private volatile Throwable failure;
+  private volatile GracefulShutdown graceful; // set once, by the first shutdownGracefully
+  // Hand-ins of the loop's own that a stop's sweep took from the queue: written by the STOP
+  // winner before Lifecycle.swept, read by the loop after awaitSweep.
+  private List<InternalTask> sweptInternal;
 
   // ---- confined to the loop ----
   private final TimerQueue timers = new TimerQueue();
@@ -290,7 +305,11 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       }
       for (int i = 0; i < maxTurns; i++) {
         turns++;
-        if (state < STOP) {
+        GracefulShutdown g = graceful;
+        if (g != null && !g.started) {
+          g.start(); // asked from another thread: its clock runs from the call, not from here
+        }
+        if (life.state() < STOP) {
           runTurn();
         }
         if (busyMark != NO_SAMPLE) {
@@ -309,8 +328,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       return Next.HANDED_OFF; // this thread finished a resumed callback; another runs the turns
     } catch (Throwable t) {
       if (isFatal(t)) {
-        recordFailure(t);
-        state = STOP;
+        stop(t, "a fatal error");
         finishTermination();
       }
       throw t;
@@ -323,6 +341,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       if (runningThread == self) {
         runningThread = null;
       }
+      life.leaving(self); // after runningThread: an interrupt from shutdownNow ends here
       if (outer == null) {
         CURRENT.remove();
       } else {
@@ -379,7 +398,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       passSeq = ids.get();
     }
     TimerTask t;
-    while (state < STOP && (t = timers.pollDue(passNow, passSeq)) != null) {
+    while (life.state() < STOP && (t = timers.pollDue(passNow, passSeq)) != null) {
       fireTimer(t);
     }
     enterPhase(POLL);
@@ -415,7 +434,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     t.refreshRequested = false;
     if (t.periodNanos == 0 && !refresh) {
       t.casState(TimerTask.RUNNING, TimerTask.DONE);
-    } else if ((state == RUNNING || t.internal)
+    } else if ((life.accepting() || t.internal)
         && t.casState(TimerTask.RUNNING, TimerTask.SCHEDULED)) {
       arm(t, refresh ? clock.nanoTime() + t.delayNanos : t.nextDeadline(start, previousDeadline));
     } else if (t.casState(TimerTask.RUNNING, TimerTask.CANCELLED)) {
@@ -436,7 +455,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       pollEnd = tasks.publishedEnd(maxBatch, IN_BATCH);
       pollBudget = maxBatch;
     }
-    while (pollBudget > 0 && state < STOP) {
+    while (pollBudget > 0 && life.state() < STOP) {
       Object item = tasks.pollUpTo(pollEnd);
       if (item == null) {
         break;
@@ -469,7 +488,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       phaseBegun = true;
       checkLeft = immediates.size();
     }
-    while (checkLeft > 0 && state < STOP) {
+    while (checkLeft > 0 && life.state() < STOP) {
       checkLeft--;
       ImmediateTask im = immediates.poll();
       if (im.counted) {
@@ -493,7 +512,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         closing = new ArrayList<>();
       }
     }
-    while (closeBatch != null && closeIndex < closeBatch.size() && state < STOP) {
+    while (closeBatch != null && closeIndex < closeBatch.size() && life.state() < STOP) {
       runCallback(closeBatch.get(closeIndex++), ++closeRun);
     }
     closeBatch = null;
@@ -552,17 +571,16 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   private void checkpoint() {
     while (!ticks.isEmpty() || !microtasks.isEmpty()) {
       Runnable r;
-      while (state < STOP && (r = ticks.poll()) != null) {
+      while (life.state() < STOP && (r = ticks.poll()) != null) {
         ticksRun++;
         runGuarded(r);
       }
-      while (state < STOP && (r = microtasks.poll()) != null) {
+      while (life.state() < STOP && (r = microtasks.poll()) != null) {
         microtasksRun++;
         runGuarded(r);
       }
-      if (state >= STOP) {
-        ticks.clear();
-        microtasks.clear();
+      if (life.state() >= STOP) {
+        return; // what is left is settled as the loop terminates (settleWhatWasOwed)
       }
     }
     if (rejections != null) {
@@ -611,7 +629,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   private void retireIfResumed() {
     if (runner != Thread.currentThread()) {
       Thread r = runner;
-      if (state != TERMINATED && runningThread == Thread.currentThread()) {
+      if (life.state() != TERMINATED && runningThread == Thread.currentThread()) {
         runningThread = r;
         LockSupport.unpark(r);
       }
@@ -692,14 +710,18 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   /** What the loop needs next, or its termination when nothing is left. */
   private Next next() {
-    int s = state;
+    int s = life.state();
     if (s >= STOP) {
       return finishTermination();
     }
     if (s == RUNNING && mode == Mode.PROGRAM && !isAlive()) {
-      state = SHUTDOWN; // program over: refuse new work, then re-check what slipped in
-      cancelOnShutdown();
-      s = SHUTDOWN;
+      if (life.advance(SHUTDOWN)) { // program over: refuse new work, then re-check what slipped in
+        cancelOnShutdown();
+      }
+      s = life.state();
+      if (s >= STOP) {
+        return finishTermination();
+      }
     }
     if (s == SHUTDOWN && !isAlive()) {
       return finishTermination();
@@ -724,7 +746,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     if (!offloads.isEmpty()) {
       return true;
     }
-    if (state == RUNNING) {
+    if (life.accepting()) {
       for (KeepAliveHandle k : keepAlives) {
         if (k.hasRef()) {
           return true;
@@ -751,13 +773,26 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     }
   }
 
-  /** Ends the loop (on the loop): cancels what is left, stops the pools, completes termination. */
+  /**
+   * Ends the loop (on the loop): after a stop, waits for its sweep; moves to TERMINATED; settles
+   * what the loop still owed (reactions, hand-ins from other threads); cancels what is left, stops
+   * the pools and completes termination. See Lifecycle's table.
+   */
   private Next finishTermination() {
-    if (state == TERMINATED) {
+    if (life.state() == TERMINATED) {
       return Next.TERMINATED;
     }
-    boolean stopped = state >= STOP;
-    state = TERMINATED;
+    boolean stopped;
+    for (; ; ) { // a stop may race the end of a shut-down loop: then its sweep is waited for
+      int s = life.state();
+      stopped = s >= STOP;
+      if (stopped) {
+        life.awaitSweep();
+      }
+      if (life.terminate(s)) {
+        break;
+      }
+    }
     if (watch != null) {
       Watchdog.shared().unwatch(watch);
     }
@@ -772,23 +807,13 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
             t.cancelledByLoop();
           }
         });
-    if (stopped) {
-      // Made off the loop, never arrived. After shutdown() their producers take them back and
-      // throw RejectedExecutionException (submitItem), so they are left to them.
-      for (ScheduledTask<?> t : scheduled) {
-        if (t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED)) {
-          t.cancelledByLoop();
-        }
-      }
-    }
     for (ImmediateTask im; (im = immediates.poll()) != null; ) {
       im.cancel();
     }
     refImmediates = 0;
-    ticks.clear();
-    microtasks.clear();
     closing.clear();
     rejections = null;
+    settleWhatWasOwed();
     for (OffloadPool.Task<?> task : offloads) {
       abandon(task);
     }
@@ -799,6 +824,10 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         pool.shutdown();
       }
     }
+    GracefulShutdown g = graceful;
+    if (g != null) {
+      g.terminated();
+    }
     Throwable f = failure;
     if (f == null) {
       termination.complete(null);
@@ -807,6 +836,64 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     }
     terminated.countDown();
     return Next.TERMINATED;
+  }
+
+  /**
+   * After TERMINATED (loop): runs the loop's own hand-ins still queued or set aside by a stop's
+   * sweep (a settlement, a reaction added from another thread, an answer), and rejects with
+   * LoopTerminatedException the promises that the dropped ticks and microtasks owed, until none is
+   * left. User tasks are never taken here: their producers, seeing the state, take them back. A
+   * hand-in that arrives later is taken back by its producer (executeInternal answers false).
+   */
+  private void settleWhatWasOwed() {
+    List<InternalTask> setAside = sweptInternal;
+    sweptInternal = null;
+    LoopTerminatedException why = terminatedException();
+    for (boolean more = true; more; ) {
+      more = false;
+      if (setAside != null) {
+        for (InternalTask it : setAside) {
+          runOwed(it.action());
+        }
+        setAside = null;
+      }
+      for (Object item : tasks.drainAll(InternalTask.class::isInstance)) {
+        runOwed(((InternalTask) item).action());
+        more = true;
+      }
+      ticks.clear();
+      for (Runnable r; (r = microtasks.poll()) != null; ) {
+        if (r instanceof Abandonable a) {
+          runOwed(() -> a.abandon(why));
+        }
+        more = true;
+      }
+    }
+  }
+
+  private void runOwed(Runnable r) {
+    try {
+      r.run();
+    } catch (Throwable t) {
+      if (isFatal(t)) {
+        recordFailure(t);
+      } else {
+        LOG.log(System.Logger.Level.DEBUG, "[" + name + "] after termination", t);
+      }
+    }
+  }
+
+  /** The exception for work that can no longer run on this loop. */
+  public LoopTerminatedException terminatedException() {
+    Throwable f = failure;
+    return f != null
+        ? new LoopTerminatedException("the loop " + name + " stopped on an error", f)
+        : new LoopTerminatedException("the loop " + name + " has terminated");
+  }
+
+  /** Whether the loop has terminated: nothing will run on it again (any thread). */
+  public boolean hasTerminated() {
+    return life.state() == TERMINATED;
   }
 
   // ==== errors
@@ -833,7 +920,13 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       uncaughtHandler.handle(this, t);
     } catch (Throwable h) {
       rethrowIfFatal(h);
-      LOG.log(System.Logger.Level.ERROR, "[" + name + "] the uncaught-error handler threw", h);
+      if (h != t) {
+        h.addSuppressed(t); // the original error stays visible in the report
+      }
+      LOG.log(
+          System.Logger.Level.ERROR,
+          "[" + name + "] the uncaught-error handler threw while handling " + t,
+          h);
     }
   }
 
@@ -849,7 +942,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     ArrayList<Promise<?>> list = rejections;
     rejections = null;
     for (Promise<?> p : list) {
-      if (p.isUnhandledRejection() && state < STOP) {
+      if (p.isUnhandledRejection() && life.state() < STOP) {
         try {
           rejectionHandler.handle(this, p.reason());
         } catch (Throwable h) {
@@ -870,8 +963,96 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   }
 
   private void stopOnError(Throwable error) {
-    recordFailure(error);
-    shutdownNow();
+    stop(error, "an error (loopkit.errors policy stop)");
+  }
+
+  /**
+   * Stops the loop as shutdownNow() would, keeping the never-started tasks for unrunTasks(): a
+   * fatal error, the stop policy, a graceful timeout, an interrupted close (any thread).
+   */
+  private void stop(Throwable cause, String why) {
+    if (cause != null) {
+      recordFailure(cause);
+    }
+    List<Runnable> kept = moveToStop(true);
+    if (kept != null && !kept.isEmpty()) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "["
+              + name
+              + "] stopped by "
+              + why
+              + " with "
+              + kept.size()
+              + " task(s) never run; Loop.unrunTasks() returns them");
+    }
+  }
+
+  /**
+   * Moves to STOP. The winner of that move (only it) sweeps what never started: it takes every
+   * queued task (returned, or kept when {@code keep}) and cancels its future, cancels the scheduled
+   * tasks and the timers handed in, rejects pending offloads and interrupts running ones, and
+   * interrupts this loop's running callback (Lifecycle's handshake). Null if another stop won.
+   */
+  private List<Runnable> moveToStop(boolean keep) {
+    if (!life.advance(STOP)) {
+      return null;
+    }
+    List<Runnable> never = new ArrayList<>();
+    try {
+      sweepNeverStarted(never);
+      life.interruptRunning(runningThread, () -> runningThread);
+    } finally {
+      life.swept(keep ? never : List.of());
+      if (!inEventLoop()) {
+        carrier.wake();
+      }
+    }
+    return never;
+  }
+
+  private void sweepNeverStarted(List<Runnable> never) {
+    List<InternalTask> internal = null;
+    for (Object item : tasks.drainAll(any -> true)) {
+      if (item instanceof InternalTask it) {
+        if (internal == null) {
+          internal = new ArrayList<>();
+        }
+        internal.add(it); // the loop's own: run as it terminates (settleWhatWasOwed)
+        continue;
+      }
+      if (queued != null) {
+        queued.decrementAndGet();
+      }
+      if (item instanceof ScheduledTask<?>) {
+        continue; // returned from the registry below
+      } else if (item instanceof TimerTask t) {
+        if (t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED)) {
+          t.cancelledByLoop();
+        }
+      } else if (item instanceof ImmediateTask im) {
+        im.cancel();
+      } else if (item instanceof Runnable r) {
+        if (r instanceof Future<?> f) {
+          f.cancel(false);
+        }
+        never.add(r);
+      }
+    }
+    sweptInternal = internal; // published by life.swept, read by the loop after awaitSweep
+    for (ScheduledTask<?> t : scheduled) {
+      if (t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED)) {
+        t.result.cancel(false);
+        scheduled.remove(t);
+        never.add(t);
+      }
+    }
+    for (OffloadPool.Task<?> task : offloads) {
+      task.cancel(false); // first: no offload that has not started may start once a worker is free
+    }
+    for (OffloadPool.Task<?> task : offloads) {
+      abandon(task);
+    }
   }
 
   private void recordFailure(Throwable t) {
@@ -908,13 +1089,19 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     microtasks.add(reaction);
   }
 
-  /** Queues a microtask from any thread (off the loop: through an internal task). */
-  public void enqueueMicrotaskFromAnyThread(Runnable reaction) {
+  /**
+   * Queues a microtask from any thread (off the loop: through an internal task); false if the loop
+   * has terminated (it will not run).
+   */
+  public boolean enqueueMicrotaskFromAnyThread(Runnable reaction) {
+    if (life.state() == TERMINATED) {
+      return false;
+    }
     if (inEventLoop()) {
       microtasks.add(reaction);
-    } else {
-      executeInternal(() -> microtasks.add(reaction));
+      return true;
     }
+    return executeInternal(() -> microtasks.add(reaction));
   }
 
   // ==== immediates
@@ -1010,9 +1197,12 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   }
 
   private static long millisOf(Duration d, String what) {
+    if (d.isNegative()) {
+      return 0; // clamped to 1 ms, as Node does with a negative delay
+    }
     try {
       long ms = d.toMillis();
-      return d.isNegative() || d.toNanos() % 1_000_000 == 0 ? ms : ms + 1; // round up: never early
+      return d.toNanos() % 1_000_000 == 0 ? ms : ms + 1; // round up: never early
     } catch (ArithmeticException e) {
       throw new IllegalArgumentException(
           what + ": " + d + " is above the largest allowed, 2147483647 ms", e);
@@ -1020,6 +1210,15 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   }
 
   private Timer newTimer(Runnable callback, long millis, boolean repeating, String call) {
+    return newTimer(callback, millis, repeating, call, null);
+  }
+
+  /**
+   * A timeout or interval; {@code onLoopCancel}, if not null, runs when the loop (not the user)
+   * cancels it: a stop, or termination.
+   */
+  private TimerTask newTimer(
+      Runnable callback, long millis, boolean repeating, String call, Runnable onLoopCancel) {
     requireNonNull(callback, "callback");
     String what = repeating ? "period" : "delay";
     if (millis > MAX_DELAY_MILLIS) {
@@ -1031,15 +1230,19 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
               + millis
               + " ms is above the largest allowed, 2147483647 ms (2³¹−1)");
     }
-    if (repeating && millis <= 0) {
-      throw new IllegalArgumentException(
-          call + ": period " + millis + " ms is not positive; allowed: 1 to 2147483647 ms");
-    }
-    long nanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, millis));
+    long nanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1, millis)); // below 1 ms: 1 ms, as Node
     long deadline = clock.nanoTime() + nanos;
+    long id = ids.getAndIncrement();
+    long period = repeating ? nanos : 0;
     TimerTask t =
-        new TimerTask(
-            this, ids.getAndIncrement(), callback, nanos, repeating ? nanos : 0, deadline);
+        onLoopCancel == null
+            ? new TimerTask(this, id, callback, nanos, period, deadline)
+            : new TimerTask(this, id, callback, nanos, period, deadline) {
+              @Override
+              void cancelledByLoop() {
+                onLoopCancel.run();
+              }
+            };
     if (inEventLoop()) {
       checkAccepting(call);
       timers.add(t);
@@ -1047,6 +1250,22 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       submitItem(t, call);
     }
     return t;
+  }
+
+  /**
+   * {@code Promise.delay}: a promise resolved by a timeout, or rejected with
+   * LoopTerminatedException if the loop cancels that timeout (a stop).
+   */
+  public Promise<Void> delay(Duration delay) {
+    requireNonNull(delay, "delay");
+    Promise.Resolvers<Void> r = Promise.withResolvers(this);
+    newTimer(
+        () -> r.resolve(null),
+        millisOf(delay, "delay"),
+        false,
+        "Promise.delay",
+        () -> r.reject(terminatedException()));
+    return r.promise();
   }
 
   void timerArrived(TimerTask t) {
@@ -1084,11 +1303,17 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   // ==== close callbacks and keep-alives
   // ===========================================================
 
+  /**
+   * Queues a close callback for the close phase.
+   *
+   * @throws LoopTerminatedException if the loop has terminated: the callback could never run
+   */
   void addCloseCallback(Runnable callback) {
-    if (inEventLoop()) {
+    if (inEventLoop() && life.state() != TERMINATED) {
       closing.add(callback);
-    } else {
-      executeInternal(() -> closing.add(callback));
+    } else if (!executeInternal(() -> closing.add(callback))) {
+      throw new LoopTerminatedException(
+          "close: the loop " + name + " has terminated, so the close callback would never run");
     }
   }
 
@@ -1096,7 +1321,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   public KeepAlive keepAlive() {
     KeepAliveHandle k = new KeepAliveHandle(this, ids.getAndIncrement());
     keepAlives.add(k);
-    if (state != RUNNING) {
+    if (!life.accepting()) {
       keepAlives.remove(k);
       throw rejected("keepAlive");
     }
@@ -1148,7 +1373,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         new OffloadPool.Task<>(this, pool, ids.getAndIncrement(), callable, r);
     r.onCancel(mayInterrupt -> offloadCancelled(task, mayInterrupt));
     offloads.add(task); // pending before the state check: see the class notes
-    if (state != RUNNING) {
+    if (!life.accepting()) {
       task.cancel(false); // (its pool counted it as queued)
       withdrawOffload(task);
       throw rejected("offload");
@@ -1201,7 +1426,8 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       task.resolvers.reject(
           failure != null
               ? new LoopTerminatedException("the loop " + name + " stopped on an error", failure)
-              : new LoopTerminatedException("the loop " + name + " was stopped by shutdownNow()"));
+              : new LoopTerminatedException(
+                  "the loop " + name + " was stopped before the offload's result came back"));
     }
   }
 
@@ -1224,7 +1450,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
    * (see the ledger in the class notes).
    */
   private void submitItem(Object item, String call) {
-    if (state != RUNNING) {
+    if (!life.accepting()) {
       if (withdraw(item)) {
         throw rejected(call); // a scheduled task leaves the registry, or shutdownNow returns it
       }
@@ -1242,7 +1468,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       }
     }
     long ticket = tasks.offer(item);
-    if (state != RUNNING && tasks.reclaim(ticket)) {
+    if (!life.accepting() && tasks.reclaim(ticket)) {
       if (queued != null) {
         queued.decrementAndGet();
       }
@@ -1274,12 +1500,12 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
               + TimeUnit.MILLISECONDS.toNanos(config.queueBlockTimeoutMillis());
       long pause = 1_000;
       while (queued.get() > queueCapacity
-          && state == RUNNING
+          && life.accepting()
           && LoopClock.system().nanoTime() - deadline < 0) {
         java.util.concurrent.locks.LockSupport.parkNanos(this, pause);
         pause = Math.min(pause * 2, 1_000_000);
       }
-      if (queued.get() <= queueCapacity && state == RUNNING) {
+      if (queued.get() <= queueCapacity && life.accepting()) {
         return;
       }
     }
@@ -1291,16 +1517,17 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
             + "'s task queue is full (loopkit.queue.capacity="
             + queueCapacity
             + ", fullPolicy="
-            + (config.queueBlocks()
-                ? "block: waited " + config.queueBlockTimeoutMillis() + " ms"
-                : "reject")
-            + (onLoop && config.queueBlocks() ? "; the loop's own thread never blocks" : "")
+            + (!config.queueBlocks()
+                ? "reject"
+                : onLoop
+                    ? "block, but the loop's own thread never blocks: refused at once"
+                    : "block: waited " + config.queueBlockTimeoutMillis() + " ms")
             + ")");
   }
 
   /**
-   * Hands a loop-side action in from any thread, past shutdown and capacity. False if the loop has
-   * stopped (the action will not run).
+   * Hands a loop-side action in from any thread, past shutdown, stop and capacity. False if the
+   * loop has terminated: the action will not run, and the caller settles what it owed itself.
    */
   public boolean executeInternal(Runnable action) {
     return executeInternal(action, true);
@@ -1311,12 +1538,12 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
    * user code (a cancel's clean-up), which takes no place in the poll phase's batch.
    */
   private boolean executeInternal(Runnable action, boolean inBatch) {
-    if (state >= STOP) {
+    if (life.state() == TERMINATED) {
       return false;
     }
     long ticket = tasks.offer(new InternalTask(action, inBatch));
-    if (state >= STOP && tasks.reclaim(ticket)) {
-      return false;
+    if (life.state() == TERMINATED && tasks.reclaim(ticket)) {
+      return false; // else the loop took it, after TERMINATED too (settleWhatWasOwed)
     }
     stampIfSampled(ticket);
     if (!inEventLoop()) {
@@ -1340,7 +1567,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   }
 
   private void checkAccepting(String call) {
-    if (state != RUNNING) {
+    if (!life.accepting()) {
       throw rejected(call);
     }
   }
@@ -1348,6 +1575,39 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   private RejectedExecutionException rejected(String call) {
     return new RejectedExecutionException(
         call + ": the loop " + name + " is shutting down and accepts no new work");
+  }
+
+  /**
+   * Before an untimed wait for a future of this loop that is not done. On the loop's own thread:
+   * suspends the calling callback until {@code done} completes (a carrier that can suspend), or
+   * throws IllegalStateException. Off the loop: throws IllegalStateException at once if nothing
+   * runs the loop's turns meanwhile (a manual loop nobody steps), rather than wait forever.
+   */
+  public void beforeBlockingWait(
+      String call,
+      java.util.function.Supplier<? extends java.util.concurrent.CompletionStage<?>> done) {
+    if (inEventLoop()) {
+      if (!carrier.canSuspendCallbacks()) {
+        checkNotOnLoop(call);
+      }
+      Promise.from(this, done.get()).await();
+    } else {
+      checkTurnsRun(call);
+    }
+  }
+
+  /** Off the loop, before an untimed wait: refused if nothing runs the loop's turns meanwhile. */
+  private void checkTurnsRun(String call) {
+    if (!carrier.turnsRunUnattended() && life.state() != TERMINATED) {
+      throw new IllegalStateException(
+          call
+              + " would wait forever: the loop "
+              + name
+              + " runs on the "
+              + carrierName
+              + " carrier, whose turns run only inside ManualControl's calls, and no thread is"
+              + " stepping it; step it (runUntilIdle, step) until the future is done");
+    }
   }
 
   /** Throws if the caller is this loop's own thread, which would wait for itself. */
@@ -1366,70 +1626,36 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   @Override
   public void shutdown() {
-    if (state == RUNNING) {
-      state = SHUTDOWN;
+    if (life.advance(SHUTDOWN)) {
       if (inEventLoop()) {
         cancelOnShutdown();
       } else {
-        executeInternal(this::cancelOnShutdown);
-        carrier.wake();
+        executeInternal(this::cancelOnShutdown); // a node: the loop cannot terminate before it
       }
     }
   }
 
   @Override
   public List<Runnable> shutdownNow() {
-    int s = state;
-    if (s < STOP) {
-      state = STOP;
-    }
-    List<Runnable> never = new ArrayList<>();
-    for (Object item : tasks.drainAll()) {
-      if (queued != null && !(item instanceof InternalTask)) {
-        queued.decrementAndGet();
-      }
-      if (item instanceof ScheduledTask<?>) {
-        continue; // returned from the registry below
-      } else if (item instanceof TimerTask t) {
-        t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED);
-      } else if (item instanceof ImmediateTask im) {
-        im.cancel();
-      } else if (item instanceof Runnable r) {
-        if (r instanceof Future<?> f) {
-          f.cancel(false);
-        }
-        never.add(r);
-      }
-    }
-    for (ScheduledTask<?> t : scheduled) {
-      if (t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED)) {
-        t.result.cancel(false);
-        scheduled.remove(t);
-        never.add(t);
-      }
-    }
-    for (OffloadPool.Task<?> task : offloads) {
-      task.cancel(false); // first: no offload that has not started may start once a worker is free
-    }
-    for (OffloadPool.Task<?> task : offloads) {
-      abandon(task);
-    }
-    if (!inEventLoop()) {
-      carrier.wake();
-    }
-    return never;
+    List<Runnable> never = moveToStop(false);
+    return never != null ? never : new ArrayList<>();
+  }
+
+  @Override
+  public List<Runnable> unrunTasks() {
+    return life.unrun();
   }
 
   @Override
   public boolean isShutdown() {
-    return state != RUNNING;
+    return !life.accepting();
   }
 
   @Override
   public boolean isTerminated() {
     // The termination future completes first (then the latch): whoever sees it done, and whoever
     // awaitTermination released, sees isTerminated() true.
-    return state == TERMINATED && termination.isDone();
+    return life.state() == TERMINATED && termination.isDone();
   }
 
   @Override
@@ -1447,10 +1673,19 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     return carrier.awaitTermination(Math.max(0, deadline - LoopClock.system().nanoTime()));
   }
 
+  /**
+   * The JDK's: shutdown() and wait; if interrupted while waiting, stop as shutdownNow() would (the
+   * never-started tasks are kept in unrunTasks()) and keep waiting; the interrupt is re-asserted
+   * before returning. On a carrier whose turns run only when the caller steps them (manual), the
+   * caller's thread runs the loop to its end.
+   */
   @Override
   public void close() {
     checkNotOnLoop("close");
     shutdown();
+    if (!carrier.turnsRunUnattended()) {
+      carrier.runToCompletion(this);
+    }
     boolean interrupted = false;
     while (true) {
       try {
@@ -1458,7 +1693,10 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
           break;
         }
       } catch (InterruptedException e) {
-        interrupted = true;
+        if (!interrupted) {
+          interrupted = true;
+          stop(null, "an interrupt of close()");
+        }
       }
     }
     if (interrupted) {
@@ -1501,6 +1739,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     checkTasks(tasks);
     checkAccepting("invokeAll"); // refused at once, so it would not wait: REE before ISE
     checkNotOnLoop("invokeAll");
+    checkTurnsRun("invokeAll");
     return super.invokeAll(tasks);
   }
 
@@ -1520,6 +1759,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     checkTasks(tasks);
     checkAccepting("invokeAny"); // refused at once, so it would not wait: REE before ISE
     checkNotOnLoop("invokeAny");
+    checkTurnsRun("invokeAny");
     return super.invokeAny(tasks);
   }
 
@@ -1610,7 +1850,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         new ScheduledTask<>(this, ids.getAndIncrement(), callable, periodNanos, repeat, deadline);
     scheduled.add(t);
     if (inEventLoop()) {
-      if (state != RUNNING) {
+      if (!life.accepting()) {
         if (withdraw(t)) {
           throw rejected(call);
         }
@@ -1649,32 +1889,54 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
               + ", timeout "
               + timeout);
     }
-    Runnable begin = () -> new GracefulShutdown(quietPeriod.toNanos(), timeout.toNanos()).start();
-    if (inEventLoop()) {
-      begin.run();
-    } else if (!executeInternal(begin)) {
-      shutdownNow();
+    GracefulShutdown g =
+        new GracefulShutdown(
+            saturatedNanos(quietPeriod), saturatedNanos(timeout), clock.nanoTime());
+    if (GRACEFUL.compareAndSet(this, null, g)) {
+      if (!clock.isVirtual()) {
+        g.watchTimeout();
+      }
+      if (inEventLoop()) {
+        g.start();
+      } else {
+        carrier.wake(); // the loop starts it at its next turn (runTurns), or before it parks
+      }
     }
     return terminationFuture();
   }
 
+  private static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return MAX_SCHEDULE_NANOS;
+    }
+  }
+
   /**
    * Netty's graceful shutdown: keep accepting while tasks keep arriving; shut down after a quiet
-   * period with no task; past the timeout, shutdownNow. Checks on an internal, unref'd timer.
+   * period with no task; past the timeout, stop as shutdownNow() would, keeping the never-run tasks
+   * in unrunTasks() (and logging how many). Both count from the call. Checks on an internal,
+   * unref'd timer; the loop starts it at its first turn after the call, so a long queue ahead of it
+   * delays nothing but that turn.
    */
   private final class GracefulShutdown {
     private final long quiet;
-    private final long start = clock.nanoTime();
     private final long end;
-    private long quietSince = start;
-    private long seen = polled;
+    private long quietSince;
+    private long seen;
+    boolean started; // loop
+    private volatile Thread watcher; // real time: stops the loop at the timeout, from outside
 
-    GracefulShutdown(long quiet, long timeout) {
+    GracefulShutdown(long quiet, long timeout, long calledAt) {
       this.quiet = quiet;
-      this.end = start + timeout;
+      this.end = calledAt + Math.min(timeout, MAX_SCHEDULE_NANOS);
+      this.quietSince = calledAt;
     }
 
     void start() {
+      started = true;
+      seen = polled;
       long step =
           Math.max(
               TimeUnit.MILLISECONDS.toNanos(1),
@@ -1693,6 +1955,35 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       check();
     }
 
+    /**
+     * A thread that stops the loop at the timeout even while a callback holds it (the stop then
+     * interrupts that callback); it ends at the timeout or when the loop terminates.
+     */
+    void watchTimeout() {
+      Thread w =
+          threadFactory("graceful")
+              .newThread(
+                  () -> {
+                    long left;
+                    while (!hasTerminated() && (left = end - clock.nanoTime()) > 0) {
+                      LockSupport.parkNanos(this, left);
+                    }
+                    if (!hasTerminated()) {
+                      stop(null, "the timeout of shutdownGracefully");
+                    }
+                  });
+      watcher = w;
+      w.start();
+    }
+
+    /** On termination: the watcher need not wait any longer. */
+    void terminated() {
+      Thread w = watcher;
+      if (w != null) {
+        LockSupport.unpark(w);
+      }
+    }
+
     private void check() {
       long now = clock.nanoTime();
       if (polled != seen) {
@@ -1700,7 +1991,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         quietSince = now;
       }
       if (now - end >= 0) {
-        shutdownNow();
+        stop(null, "the timeout of shutdownGracefully");
       } else if (now - quietSince >= quiet) {
         shutdown();
       }
@@ -1713,7 +2004,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   @Override
   public List<HandleInfo> activeHandles() {
     if (!inEventLoop()) {
-      if (state == TERMINATED) {
+      if (life.state() == TERMINATED) {
         return List.of();
       }
       CompletableFuture<List<HandleInfo>> answer = new CompletableFuture<>();
@@ -1794,12 +2085,18 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   @Override
   public boolean hasPendingWork() {
-    return tasks.hasNodes() || state >= STOP;
+    return tasks.hasNodes() || life.state() >= STOP || gracefulRequested();
+  }
+
+  /** A graceful shutdown asked from another thread that the loop has not started yet. */
+  private boolean gracefulRequested() {
+    GracefulShutdown g = graceful;
+    return g != null && !g.started;
   }
 
   @Override
   public boolean hasReadyWork() {
-    return tasks.nextWritten() || state >= STOP;
+    return tasks.nextWritten() || life.state() >= STOP || gracefulRequested();
   }
 
   @Override
@@ -1864,15 +2161,14 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   @Override
   public ThreadFactory threadFactory(String role) {
-    return new ThreadFactoryBuilder()
-        .setNameFormat(name + "-" + role.replace("%", "%%") + "-%d")
-        .setDaemon(config.daemonThreads())
-        .build();
+    return Thread.ofPlatform()
+        .name(name + "-" + role + "-", 0)
+        .daemon(config.daemonThreads())
+        .factory();
   }
 
   @Override
   public String toString() {
-    String[] names = {"running", "shutting down", "stopping", "terminated"};
-    return "Loop[" + name + ", " + carrierName + ", " + names[state] + "]";
+    return "Loop[" + name + ", " + carrierName + ", " + life + "]";
   }
 }

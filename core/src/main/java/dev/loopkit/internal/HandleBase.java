@@ -81,8 +81,11 @@ abstract class HandleBase implements Handle {
     if (!CLOSED.compareAndSet(this, false, true)) {
       return;
     }
-    loop.addCloseCallback(callback); // first: a pending close callback holds the loop open
-    onClose();
+    try {
+      loop.addCloseCallback(callback); // first: a pending close callback holds the loop open
+    } finally {
+      onClose();
+    }
   }
 
   /** Stops this handle (any thread); its close callback runs after, in the close phase. */

@@ -117,13 +117,19 @@ public final class OffloadPool {
    * One offloaded call: runs on a worker, then hands its outcome to the loop.
    *
    * <p>state moves NEW -> RUNNING (the worker) or NEW -> CANCELLED (cancel, shutdownNow): a task
-   * either runs or is cancelled before it ran, never both. The runner thread is published so that a
-   * cancel can interrupt it.
+   * either runs or is cancelled before it ran, never both. A running task ends RUNNING -> DONE, or
+   * is interrupted RUNNING -> INTERRUPTING -> INTERRUPTED (FutureTask's handshake): the canceller
+   * interrupts the runner only while the task holds it, and the runner, finding its CAS to DONE
+   * lost, waits out INTERRUPTING and clears the flag, so an interrupt never reaches the worker's
+   * next task.
    */
   static final class Task<T> implements Runnable {
     private static final int NEW = 0;
     private static final int RUNNING = 1;
     private static final int CANCELLED = 2;
+    private static final int DONE = 3;
+    private static final int INTERRUPTING = 4;
+    private static final int INTERRUPTED = 5;
     static final java.lang.invoke.VarHandle STATE;
 
     static {
@@ -180,8 +186,13 @@ public final class OffloadPool {
       } catch (Throwable t) {
         failure = t;
       } finally {
+        if (!STATE.compareAndSet(this, RUNNING, DONE)) { // a cancel is interrupting this task
+          while (state == INTERRUPTING) {
+            Thread.onSpinWait();
+          }
+          Thread.interrupted(); // meant for this task only: not for the worker's next one
+        }
         runner = null;
-        Thread.interrupted(); // an interrupt meant for this task must not leak into the next
         if (start != UNTIMED) {
           p.runNanos.add(Math.max(0, loop.clock().nanoTime() - start));
           p.ran.increment();
@@ -204,10 +215,11 @@ public final class OffloadPool {
         pool.queued.decrementAndGet();
         return true;
       }
-      if (interrupt) {
-        Thread t = runner;
-        if (t != null && state == RUNNING) {
-          t.interrupt();
+      if (interrupt && STATE.compareAndSet(this, RUNNING, INTERRUPTING)) {
+        try {
+          runner.interrupt(); // published before NEW -> RUNNING, cleared after the handshake
+        } finally {
+          STATE.setVolatile(this, INTERRUPTED);
         }
       }
       return false;

@@ -63,10 +63,10 @@ final class ScheduledTask<V> extends TimerTask implements RunnableScheduledFutur
     try {
       value = callable.call();
     } catch (Throwable t) {
-      EventLoop.rethrowIfFatal(t);
       casState(RUNNING, CANCELLED);
       result.completeExceptionally(t);
       loop.scheduledDone(this);
+      EventLoop.rethrowIfFatal(t); // after the future failed with it: it stops the loop too
       return;
     }
     if (repeat == Repeat.ONCE) {
@@ -119,7 +119,7 @@ final class ScheduledTask<V> extends TimerTask implements RunnableScheduledFutur
   @Override
   public V get() throws InterruptedException, ExecutionException {
     if (!result.isDone()) {
-      loop.checkNotOnLoop("Future.get()");
+      loop.beforeBlockingWait("Future.get()", () -> result.handle((v, e) -> null));
     }
     return result.get();
   }
@@ -127,8 +127,8 @@ final class ScheduledTask<V> extends TimerTask implements RunnableScheduledFutur
   @Override
   public V get(long timeout, TimeUnit unit)
       throws InterruptedException, ExecutionException, TimeoutException {
-    if (!result.isDone()) {
-      loop.checkNotOnLoop("Future.get(timeout)");
+    if (!result.isDone() && loop.inEventLoop()) {
+      loop.beforeBlockingWait("Future.get(timeout)", () -> result.handle((v, e) -> null));
     }
     return result.get(timeout, unit);
   }

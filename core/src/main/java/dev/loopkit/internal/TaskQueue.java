@@ -226,11 +226,13 @@ final class TaskQueue extends TaskQueuePadded {
   }
 
   /**
-   * Takes every item still in the queue (any thread; used by shutdownNow): every slot reserved
-   * before the call read the tail. A slot reserved but not yet written is waited for (its producer
-   * is between its two steps), for a producer whose slot lies beyond it may already have returned.
+   * Takes every item still in the queue that {@code which} accepts, leaving the others in place
+   * (any thread; a stop's sweep takes all, the terminated loop only its own hand-ins): every slot
+   * reserved before the call read the tail. A slot reserved but not yet written is waited for (its
+   * producer is between its two steps), for a producer whose slot lies beyond it may already have
+   * returned.
    */
-  List<Object> drainAll() {
+  List<Object> drainAll(Predicate<Object> which) {
     List<Object> out = new ArrayList<>();
     Chunk c = (Chunk) HEAD.getAcquire(this); // before the tail: the head never passes a later tail
     long end = reservedEnd();
@@ -248,8 +250,8 @@ final class TaskQueue extends TaskQueuePadded {
       while ((item = SLOT.getAcquire(c.slots, i)) == null) {
         Thread.onSpinWait();
       }
-      if (item != TAKEN) {
-        item = SLOT.getAndSet(c.slots, i, TAKEN);
+      if (item != TAKEN && which.test(item)) {
+        item = SLOT.getAndSet(c.slots, i, TAKEN); // the item, or TAKEN if its producer took it back
         if (item != TAKEN) {
           out.add(item);
         }

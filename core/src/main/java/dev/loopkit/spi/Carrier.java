@@ -55,6 +55,17 @@ public interface Carrier {
     return true;
   }
 
+  /**
+   * Whether the loop's turns run without help from a thread that waits for them: true for every
+   * carrier with threads of its own. A carrier whose turns run only inside a test's calls ({@code
+   * manual}) answers false unless a thread is driving it now ({@link #runToCompletion}): a blocking
+   * wait from another thread would then never end, so the engine refuses it at once, and {@code
+   * close()} runs the loop to its end on the caller's thread instead.
+   */
+  default boolean turnsRunUnattended() {
+    return true;
+  }
+
   /** Whether a blocking wait inside a callback may suspend it instead of blocking the loop. */
   default boolean canSuspendCallbacks() {
     return false;

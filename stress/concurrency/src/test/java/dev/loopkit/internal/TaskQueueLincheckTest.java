@@ -81,7 +81,7 @@ class TaskQueueLincheckTest {
     @Operation(nonParallelGroup = "consumer")
     public List<Integer> drainAll() {
       List<Integer> out = new ArrayList<>();
-      for (Object o : queue.drainAll()) {
+      for (Object o : queue.drainAll(any -> true)) {
         out.add((Integer) o);
       }
       return out;
