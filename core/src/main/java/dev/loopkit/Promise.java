@@ -1234,8 +1234,10 @@ public final class Promise<T> implements CompletionStage<T> {
     if (m != null) {
       complete(m, r);
     }
-    if (loop.inEventLoop() || !loop.executeInternal(this::dispatch)) {
-      dispatch(); // (off the loop only once it has terminated: then the reactions are abandoned)
+    if (loop.inEventLoop()) {
+      dispatch();
+    } else if (!loop.executeInternal(this::dispatch)) {
+      abandonReactions(); // the loop has terminated: no reaction can run
     }
     return true;
   }
@@ -1275,14 +1277,19 @@ public final class Promise<T> implements CompletionStage<T> {
     }
   }
 
+  /** After termination: each reaction's derived promise is rejected instead. */
+  private void abandonReactions() {
+    dispatched = true;
+    Object rs = reactions;
+    reactions = null;
+    if (rs != null) {
+      abandon(rs);
+    }
+  }
+
   private void dispatch() {
-    if (loop.hasTerminated()) { // no reaction can run: each derived promise is rejected instead
-      dispatched = true;
-      Object rs = reactions;
-      reactions = null;
-      if (rs != null) {
-        abandon(rs);
-      }
+    if (loop.terminatedHere()) {
+      abandonReactions();
       return;
     }
     dispatched = true;
@@ -1304,15 +1311,14 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   private void addReaction(Reaction reaction) {
-    if (loop.hasTerminated()) {
-      handled = true;
-      abandon(reaction); // it could never run: its derived promise is rejected at once
-      return;
-    }
     if (!loop.inEventLoop()) {
       if (!loop.executeInternal(() -> addReaction(reaction))) {
-        abandon(reaction);
+        abandon(reaction); // the loop has terminated: it could never run
       }
+      return;
+    }
+    if (loop.terminatedHere()) {
+      abandon(reaction);
       return;
     }
     handled = true;

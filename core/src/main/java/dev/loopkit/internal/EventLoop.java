@@ -173,6 +173,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   private final ArrayDeque<Runnable> microtasks = new ArrayDeque<>();
   private ArrayList<Runnable> closing = new ArrayList<>();
   private ArrayList<Promise<?>> rejections;
+  private boolean terminatedHere; // past TERMINATED, settling what was owed
 
   // ---- the turn in progress, kept in fields so that another thread can continue it (loop) ----
   // (the fields themselves are in EventLoopTurnFields, on cache lines of their own)
@@ -793,6 +794,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         break;
       }
     }
+    terminatedHere = true;
     if (watch != null) {
       Watchdog.shared().unwatch(watch);
     }
@@ -892,8 +894,16 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   }
 
   /** Whether the loop has terminated: nothing will run on it again (any thread). */
-  public boolean hasTerminated() {
+  private boolean hasTerminated() {
     return life.state() == TERMINATED;
+  }
+
+  /**
+   * On the loop's thread: whether it is settling what it owed after TERMINATED (a plain read, for
+   * the promise reactions' hot path; off the loop, executeInternal answers the same question).
+   */
+  public boolean terminatedHere() {
+    return terminatedHere;
   }
 
   // ==== errors
@@ -1094,10 +1104,10 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
    * has terminated (it will not run).
    */
   public boolean enqueueMicrotaskFromAnyThread(Runnable reaction) {
-    if (life.state() == TERMINATED) {
-      return false;
-    }
     if (inEventLoop()) {
+      if (terminatedHere) {
+        return false;
+      }
       microtasks.add(reaction);
       return true;
     }
