@@ -120,10 +120,10 @@ public final class LoopConfig {
             + " waits, cpu for work that computes (always platform threads).");
     define(
         "loopkit.pool.<pool>.size",
-        "4 for io (as libuv), the number of cores for cpu",
+        "io: the carrier's (4, as libuv; unbounded on virtual); cpu: the number of cores",
         "1 to 32767",
-        "Threads of the pool (for io on the virtual and fork-join carriers: the most tasks that run at"
-            + " once).");
+        "The most tasks of the pool that run at once: its threads, or on the virtual and fork-join"
+            + " carriers (io) how many of the threads they give tasks may run at once.");
     define(
         "loopkit.pool.<pool>.queueCapacity",
         UNBOUNDED,
@@ -392,7 +392,7 @@ public final class LoopConfig {
           int size =
               props.containsKey("size")
                   ? parseInt(prefix + "size", props.get("size"), 1, Short.MAX_VALUE)
-                  : kind == PoolSpec.Kind.CPU ? CORES : 4;
+                  : kind == PoolSpec.Kind.CPU ? CORES : 0; // io: the carrier's default
           int capacity = boundedOrUnbounded(prefix + "queueCapacity", props.get("queueCapacity"));
           out.add(new PoolSpec(name, kind, size, capacity));
         });

@@ -3,18 +3,15 @@ package dev.loopkit.adapters;
 import dev.loopkit.LoopConfig;
 import dev.loopkit.spi.Carrier;
 import dev.loopkit.spi.CarrierProvider;
+import dev.loopkit.spi.LoopClock;
 import dev.loopkit.spi.LoopDriver;
 import dev.loopkit.spi.OffloadExecutors;
 import dev.loopkit.spi.PoolSpec;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.AbstractExecutorService;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -35,8 +32,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * before the next's (happens-before), whichever worker runs them. A loop waiting for a timer
  * holds no worker: a one-thread timer service of the pool wakes it at the deadline.
  * io offloads run on the same pool inside ForkJoinPool.managedBlock, so a blocking call makes the
- * pool add a worker instead of starving the loops; at most the io pool's size run at once per
- * pool (ManagedBlockingExecutor), so the workers added are bounded too.
+ * pool add a worker instead of starving the loops; the engine runs at most the io pool's size at
+ * once, so the workers added are bounded too.
  * }</pre>
  */
 public final class ForkJoinCarrier implements Carrier, Runnable {
@@ -89,11 +86,11 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
 
   @Override
   public boolean awaitTermination(long nanos) throws InterruptedException {
-    long deadline = System.nanoTime() + nanos;
+    long deadline = LoopClock.system().nanoTime() + nanos;
     if (!released.await(nanos, TimeUnit.NANOSECONDS)) {
       return false;
     }
-    return pool.awaitTermination(Math.max(0, deadline - System.nanoTime()));
+    return pool.awaitTermination(Math.max(0, deadline - LoopClock.system().nanoTime()));
   }
 
   /** Lets the pool go (once), after the loop's last turn. */
@@ -156,148 +153,43 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
     }
   }
 
+  /**
+   * {@code io}: each task on the loop's pool, inside {@link ForkJoinPool#managedBlock} when
+   * compensating (so a blocked task makes the pool add a worker instead of starving the loops; the
+   * engine runs at most the pool's size at once, so the workers added are bounded too); {@code
+   * cpu}: platform threads.
+   */
   @Override
-  public ExecutorService offloadExecutor(PoolSpec spec, LoopDriver driver) {
+  public Executor offloadExecutor(PoolSpec spec, LoopDriver driver) {
     if (spec.kind() == PoolSpec.Kind.CPU) {
-      return OffloadExecutors.platform(spec, driver);
+      return OffloadExecutors.platform(spec.name(), poolBound(spec), driver);
     }
-    return new ManagedBlockingExecutor(pool.fj, driver.config().forkJoinCompensates(), spec);
+    if (!driver.config().forkJoinCompensates()) {
+      return pool.fj::execute;
+    }
+    return task -> pool.fj.execute(() -> runManaged(task));
   }
 
-  /**
-   * Runs each task on the pool, inside {@link ForkJoinPool#managedBlock} when compensating, at most
-   * {@code spec.size()} at once; the others wait here, in arrival order.
-   *
-   * <p>Implementation notes: {@code permits} counts the tasks that may still start; whoever changes
-   * the state (a new task queued, a task ended and gave its permit back) then calls {@link #drain},
-   * so a waiting task never waits for a permit that is free. Without the bound, each blocked task
-   * makes the pool add a worker (its default ceiling is 32767), so a burst of blocking offloads
-   * would start a thread each.
-   */
-  private static final class ManagedBlockingExecutor extends AbstractExecutorService {
-    private final ForkJoinPool fj;
-    private final boolean compensate;
-    private final PoolSpec spec;
-    private final AtomicInteger pending = new AtomicInteger();
-    private final AtomicInteger permits;
-    private final ConcurrentLinkedQueue<Runnable> waiting = new ConcurrentLinkedQueue<>();
-    private volatile boolean shutdown;
+  private static void runManaged(Runnable task) {
+    try {
+      ForkJoinPool.managedBlock(
+          new ForkJoinPool.ManagedBlocker() {
+            boolean done;
 
-    ManagedBlockingExecutor(ForkJoinPool fj, boolean compensate, PoolSpec spec) {
-      this.fj = fj;
-      this.compensate = compensate;
-      this.spec = spec;
-      this.permits = new AtomicInteger(spec.size() > 0 ? spec.size() : Integer.MAX_VALUE);
-    }
+            @Override
+            public boolean block() {
+              task.run();
+              done = true;
+              return true;
+            }
 
-    @Override
-    public void execute(Runnable task) {
-      if (shutdown) {
-        throw new RejectedExecutionException("offload pool " + spec.name() + " is shut down");
-      }
-      if (pending.incrementAndGet() > spec.queueCapacity()) {
-        pending.decrementAndGet();
-        throw new RejectedExecutionException(
-            "offload pool "
-                + spec.name()
-                + " is full (queueCapacity="
-                + spec.queueCapacity()
-                + ")");
-      }
-      waiting.add(task);
-      drain();
-    }
-
-    /** Starts waiting tasks while permits remain. */
-    private void drain() {
-      while (!waiting.isEmpty()) {
-        int p = permits.get();
-        if (p == 0) {
-          return; // a running task will drain when it gives its permit back
-        }
-        if (!permits.compareAndSet(p, p - 1)) {
-          continue;
-        }
-        Runnable next = waiting.poll();
-        if (next == null) {
-          permits.incrementAndGet(); // another drain took it; look again
-          continue;
-        }
-        try {
-          fj.execute(wrap(next));
-        } catch (RejectedExecutionException e) {
-          // The pool ended under a loop that still has offloads (it ends with its last loop, so
-          // only after a fatal error): a thread of its own runs the task, rather than lose it or
-          // run it on the caller, which may be the loop.
-          Thread.ofPlatform().daemon().name(spec.name() + "-after-pool").start(wrap(next));
-        }
-      }
-    }
-
-    private Runnable wrap(Runnable task) {
-      return () -> {
-        try {
-          if (compensate) {
-            ForkJoinPool.managedBlock(
-                new ForkJoinPool.ManagedBlocker() {
-                  boolean done;
-
-                  @Override
-                  public boolean block() {
-                    task.run();
-                    done = true;
-                    return true;
-                  }
-
-                  @Override
-                  public boolean isReleasable() {
-                    return done;
-                  }
-                });
-          } else {
-            task.run();
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        } finally {
-          pending.decrementAndGet();
-          permits.incrementAndGet();
-          drain();
-        }
-      };
-    }
-
-    @Override
-    public void shutdown() {
-      shutdown = true;
-    }
-
-    @Override
-    public List<Runnable> shutdownNow() {
-      shutdown = true;
-      return List.of();
-    }
-
-    @Override
-    public boolean isShutdown() {
-      return shutdown;
-    }
-
-    @Override
-    public boolean isTerminated() {
-      return shutdown && pending.get() == 0;
-    }
-
-    @Override
-    public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-      long deadline = System.nanoTime() + unit.toNanos(timeout);
-      while (!isTerminated()) {
-        if (System.nanoTime() - deadline > 0) {
-          return false;
-        }
-        Thread.sleep(1);
-      }
-      return true;
+            @Override
+            public boolean isReleasable() {
+              return done;
+            }
+          });
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // (managedBlock's own; the task cleared its interrupts)
     }
   }
 
@@ -364,10 +256,10 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
       if (!released) {
         return true; // a shared pool still serves other loops: its threads are not this loop's
       }
-      long deadline = System.nanoTime() + nanos;
+      long deadline = LoopClock.system().nanoTime() + nanos;
       return fj.awaitTermination(nanos, TimeUnit.NANOSECONDS)
           && timers.awaitTermination(
-              Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+              Math.max(0, deadline - LoopClock.system().nanoTime()), TimeUnit.NANOSECONDS);
     }
 
     void release() {

@@ -1,5 +1,6 @@
 package dev.loopkit.adapters;
 
+import dev.loopkit.spi.LoopClock;
 import dev.loopkit.spi.LoopDriver;
 import java.util.concurrent.TimeUnit;
 
@@ -28,7 +29,7 @@ final class IdleSpin {
     if (nanos == 0) {
       return false;
     }
-    long end = System.nanoTime() + nanos;
+    long end = LoopClock.system().nanoTime() + nanos;
     do {
       for (int i = 0; i < 32; i++) {
         if (driver.hasReadyWork()) {
@@ -40,7 +41,7 @@ final class IdleSpin {
           Thread.onSpinWait();
         }
       }
-    } while (System.nanoTime() - end < 0);
+    } while (LoopClock.system().nanoTime() - end < 0);
     return false;
   }
 }

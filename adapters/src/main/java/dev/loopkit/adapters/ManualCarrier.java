@@ -12,10 +12,7 @@ import dev.loopkit.spi.PoolSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.AbstractExecutorService;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Executor;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -52,9 +49,23 @@ public final class ManualCarrier implements Carrier, ManualControl {
     }
   }
 
+  /** Every offload waits in the carrier's list until the test runs it. */
   @Override
-  public ExecutorService offloadExecutor(PoolSpec spec, LoopDriver driver) {
-    return new HeldOffloads(spec.name());
+  public Executor offloadExecutor(PoolSpec spec, LoopDriver driver) {
+    return task -> {
+      lock.lock();
+      try {
+        pending.add(task);
+      } finally {
+        lock.unlock();
+      }
+    };
+  }
+
+  /** The test decides what runs when: no pool holds an offload back from it. */
+  @Override
+  public int poolBound(PoolSpec spec) {
+    return Integer.MAX_VALUE;
   }
 
   /** Only while a thread drives the loop to its end ({@code Loop.run}, {@code close()}). */
@@ -219,56 +230,6 @@ public final class ManualCarrier implements Carrier, ManualControl {
           call + ": the loop's clock is not a VirtualClock but " + driver.clock());
     }
     return v;
-  }
-
-  /** An offload pool whose tasks wait in the carrier's list until the test runs them. */
-  private final class HeldOffloads extends AbstractExecutorService {
-    private final String name;
-    private volatile boolean shutdown;
-
-    HeldOffloads(String name) {
-      this.name = name;
-    }
-
-    @Override
-    public void execute(Runnable command) {
-      requireNonNull(command, "command");
-      if (shutdown) {
-        throw new RejectedExecutionException("offload pool " + name + " is shut down");
-      }
-      lock.lock();
-      try {
-        pending.add(command);
-      } finally {
-        lock.unlock();
-      }
-    }
-
-    @Override
-    public void shutdown() {
-      shutdown = true;
-    }
-
-    @Override
-    public List<Runnable> shutdownNow() {
-      shutdown = true;
-      return new ArrayList<>();
-    }
-
-    @Override
-    public boolean isShutdown() {
-      return shutdown;
-    }
-
-    @Override
-    public boolean isTerminated() {
-      return shutdown;
-    }
-
-    @Override
-    public boolean awaitTermination(long timeout, TimeUnit unit) {
-      return shutdown;
-    }
   }
 
   /** Finds {@code manual}; its loops read a fresh {@link VirtualClock} unless configured. */

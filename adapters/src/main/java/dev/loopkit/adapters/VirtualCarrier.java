@@ -5,17 +5,13 @@ import dev.loopkit.spi.CarrierProvider;
 import dev.loopkit.spi.LoopDriver;
 import dev.loopkit.spi.OffloadExecutors;
 import dev.loopkit.spi.PoolSpec;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The loop runs on a virtual thread; each {@code io} offload runs on a virtual thread of its own
- * (at most {@code loopkit.pool.<pool>.size} at once when that key is set, the rest queueing);
- * {@code cpu} pools stay on platform threads, since virtual threads are not time-sliced.
+ * (at most the pool's size at once when it is configured, the rest waiting in the engine); {@code
+ * cpu} pools stay on platform threads, since virtual threads are not time-sliced.
  *
  * <p>A callback may {@code await} a promise (or block in its {@code get()}/{@code join()}): it is
  * suspended, a new virtual thread takes over the turns, and the callback resumes as the promise's
@@ -45,24 +41,22 @@ public final class VirtualCarrier extends ThreadCarrier {
     return factory.newThread(this);
   }
 
+  /** {@code io}: a virtual thread per task; {@code cpu}: platform threads. */
   @Override
-  public ExecutorService offloadExecutor(PoolSpec spec, LoopDriver driver) {
+  public Executor offloadExecutor(PoolSpec spec, LoopDriver driver) {
     if (spec.kind() == PoolSpec.Kind.CPU) {
-      return OffloadExecutors.platform(spec, driver);
+      return OffloadExecutors.platform(spec.name(), poolBound(spec), driver);
     }
-    ThreadFactory virtual =
-        Thread.ofVirtual().name(driver.name() + "-" + spec.name() + "-", 1).factory();
-    boolean bounded = driver.config().get("loopkit.pool." + spec.name() + ".size").isPresent();
-    if (!bounded) {
-      return Executors.newThreadPerTaskExecutor(virtual);
-    }
-    return new ThreadPoolExecutor(
-        spec.size(),
-        spec.size(),
-        0,
-        TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(spec.queueCapacity()),
-        virtual);
+    return Executors.newThreadPerTaskExecutor(
+        Thread.ofVirtual().name(driver.name() + "-" + spec.name() + "-", 1).factory());
+  }
+
+  /** An {@code io} pool without a configured size runs every task at once. */
+  @Override
+  public int poolBound(PoolSpec spec) {
+    return spec.kind() == PoolSpec.Kind.IO && spec.size() == 0
+        ? Integer.MAX_VALUE
+        : super.poolBound(spec);
   }
 
   /** Finds {@code virtual}. */

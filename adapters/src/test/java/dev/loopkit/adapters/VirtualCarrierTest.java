@@ -312,4 +312,24 @@ class VirtualCarrierTest {
     Throwable e = ended.get(0, TimeUnit.SECONDS);
     assertTrue(e instanceof LoopTerminatedException, "the suspended await ended with " + e);
   }
+
+  /** An io pool without a configured size runs every offload at once, each on its own thread. */
+  @Test
+  void anIoPoolWithoutASizeRunsEveryOffloadAtOnce() throws Exception {
+    Loop loop = newLoop("virtual");
+    int n = 40; // ten times libuv's 4: a bound would keep them from meeting
+    java.util.concurrent.CountDownLatch together = new java.util.concurrent.CountDownLatch(n);
+    List<dev.loopkit.Promise<Boolean>> all = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      all.add(
+          loop.offload(
+              () -> {
+                together.countDown();
+                return together.await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+              }));
+    }
+    for (dev.loopkit.Promise<Boolean> p : all) {
+      assertTrue(p.get(PATIENCE.toSeconds(), TimeUnit.SECONDS), "the offloads never met");
+    }
+  }
 }

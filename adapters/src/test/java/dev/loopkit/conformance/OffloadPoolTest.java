@@ -60,4 +60,37 @@ class OffloadPoolTest {
     assertEquals(tasks, results.size(), "every offload ran");
     assertEquals(SIZE, most.get(), "offloads running at once, at most");
   }
+
+  /** Past its queue capacity (tasks waiting for a permit) a pool refuses, naming its limit. */
+  @CarrierTest(requires = Capability.OWN_THREADS)
+  void aFullPoolQueueRefusesNamingItsCapacity(LoopFixture f) throws Exception {
+    Loop loop =
+        f.newLoop(
+            b ->
+                b.set("loopkit.pool.db.kind", "io")
+                    .set("loopkit.pool.db.size", 1)
+                    .set("loopkit.pool.db.queueCapacity", 2));
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    List<Promise<Integer>> accepted = new ArrayList<>();
+    accepted.add(
+        loop.offload(
+            "db",
+            () -> {
+              started.countDown();
+              release.await();
+              return 0;
+            }));
+    assertTrue(started.await(LoopFixture.PATIENCE.toMillis(), TimeUnit.MILLISECONDS));
+    accepted.add(loop.offload("db", () -> 1)); // waits for the one permit
+    accepted.add(loop.offload("db", () -> 2)); // waits too: the queue is now full
+    java.util.concurrent.RejectedExecutionException refused =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            java.util.concurrent.RejectedExecutionException.class,
+            () -> loop.offload("db", () -> 3));
+    assertTrue(refused.getMessage().contains("'db'"), refused.getMessage());
+    assertTrue(refused.getMessage().contains("queueCapacity=2"), refused.getMessage());
+    release.countDown();
+    assertEquals(List.of(0, 1, 2), f.await(loop, loop.submit(() -> Promise.all(accepted)).get()));
+  }
 }

@@ -203,7 +203,9 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
             .orElseGet(() -> policy(config.unhandledRejectionPolicy(), "unhandled rejection"));
     this.carrier = provider.create(this);
     for (PoolSpec spec : config.pools()) {
-      pools.put(spec.name(), new OffloadPool(spec, carrier.offloadExecutor(spec, this)));
+      pools.put(
+          spec.name(),
+          new OffloadPool(spec, carrier.offloadExecutor(spec, this), carrier.poolBound(spec)));
     }
     this.defaultPool = pools.get(config.defaultPool());
     this.sampleMask = config.metricsSampleEvery() - 1;
@@ -783,11 +785,9 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     if (life.state() == TERMINATED) {
       return Next.TERMINATED;
     }
-    boolean stopped;
     for (; ; ) { // a stop may race the end of a shut-down loop: then its sweep is waited for
       int s = life.state();
-      stopped = s >= STOP;
-      if (stopped) {
+      if (s >= STOP) {
         life.awaitSweep();
       }
       if (life.terminate(s)) {
@@ -820,11 +820,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       abandon(task);
     }
     for (OffloadPool pool : pools.values()) {
-      if (stopped) {
-        pool.shutdownNow();
-      } else {
-        pool.shutdown();
-      }
+      pool.shutdown(); // after a stop, every offload was cancelled or interrupted (abandon)
     }
     GracefulShutdown g = graceful;
     if (g != null) {

@@ -1,8 +1,12 @@
 package dev.loopkit.internal;
 
 import dev.loopkit.Promise;
+import dev.loopkit.spi.LoopClock;
 import dev.loopkit.spi.PoolSpec;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -13,12 +17,32 @@ import java.util.concurrent.atomic.LongAdder;
  * A named, isolated pool that runs blocking work off the loop; each result comes back to the loop
  * as a poll-phase completion that settles the offload's promise.
  *
- * <p>The executor comes from the carrier ({@link dev.loopkit.spi.Carrier#offloadExecutor}); the
- * pool belongs to its loop and is shut down when the loop terminates.
+ * <pre>{@code
+ * Implementation notes
+ *
+ * The seam (DESIGN's offload seam): the carrier supplies an Executor that runs each task it is
+ * given at once, on a thread of its choosing (platform threads, a virtual thread per task, a
+ * fork-join pool inside managedBlock, or a test's hand). This class owns everything else, once,
+ * for every carrier: at most `bound` tasks run at once (permits); the others wait here in arrival
+ * order (waiting), at most queueCapacity of them, beyond which execute refuses; a shut-down pool
+ * refuses; interrupts belong to Task's handshake; termination is the last running task ending
+ * after shutdown (idle), then the carrier's executor, if it is an ExecutorService, shut down too.
+ *
+ * Whoever changes what may start (a task queued, a task ended and gave its permit back) calls
+ * drain(), so a waiting task never waits for a permit that is free. Tasks cancelled while waiting
+ * (a promise cancelled, shutdownNow) stay in the queue and end at once when they are reached.
+ * }</pre>
  */
 public final class OffloadPool {
   final PoolSpec spec;
-  private final ExecutorService executor;
+  private final Executor executor;
+  private final int bound;
+  private final ConcurrentLinkedQueue<Task<?>> waiting = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger permits;
+  private final AtomicInteger waitingCount = new AtomicInteger();
+  private final AtomicInteger running = new AtomicInteger(); // on an executor's thread now
+  private final CountDownLatch idle = new CountDownLatch(1); // shut down and nothing running
+  private volatile boolean shutdown;
   // Figures for metrics (any thread): a task is queued from its creation until it leaves NEW (it
   // starts, or is cancelled or refused: one CAS, so one decrement); active while it runs. Times
   // only while a metrics binder is bound (three clock reads per task), with their own counts.
@@ -31,9 +55,15 @@ public final class OffloadPool {
   private final LongAdder ran = new LongAdder();
   private final LongAdder runNanos = new LongAdder();
 
-  OffloadPool(PoolSpec spec, ExecutorService executor) {
+  /** A pool of {@code spec}, whose tasks run on {@code executor}, at most {@code bound} at once. */
+  OffloadPool(PoolSpec spec, Executor executor, int bound) {
+    if (bound < 1) {
+      throw new IllegalArgumentException("bound < 1: " + bound);
+    }
     this.spec = spec;
     this.executor = executor;
+    this.bound = bound;
+    this.permits = new AtomicInteger(bound);
   }
 
   /** The pool's name. */
@@ -44,6 +74,11 @@ public final class OffloadPool {
   /** The pool's kind: {@code io} or {@code cpu}. */
   public String kind() {
     return spec.kind() == PoolSpec.Kind.IO ? "io" : "cpu";
+  }
+
+  /** The most offloads of this pool that run at once ({@link Integer#MAX_VALUE}: no bound). */
+  public int bound() {
+    return bound;
   }
 
   /** Offloads waiting for a worker. */
@@ -81,36 +116,104 @@ public final class OffloadPool {
     return runNanos.sum();
   }
 
-  /** Hands {@code task} to a worker. */
+  /**
+   * Queues {@code task}; it starts when a permit is free.
+   *
+   * @throws RejectedExecutionException if the pool is shut down or its queue is full
+   */
   void execute(Task<?> task) {
     task.queuedAt =
         task.loop.stats().instruments() != null ? task.loop.clock().nanoTime() : UNTIMED;
-    try {
-      executor.execute(task);
-    } catch (RejectedExecutionException e) {
+    if (shutdown || waitingCount.incrementAndGet() > spec.queueCapacity()) {
+      if (!shutdown) {
+        waitingCount.decrementAndGet();
+      }
       if (Task.STATE.compareAndSet(task, Task.NEW, Task.CANCELLED)) {
         queued.decrementAndGet(); // (else a cancel took it off already)
       }
       throw new RejectedExecutionException(
           "offload pool '"
               + spec.name()
-              + "' refused the task: its queue is full (queueCapacity="
-              + spec.queueCapacity()
-              + ") or it is shut down",
-          e);
+              + "' refused the task: "
+              + (shutdown
+                  ? "it is shut down"
+                  : "its queue is full (queueCapacity=" + spec.queueCapacity() + ")"));
+    }
+    waiting.add(task);
+    drain();
+  }
+
+  /** Starts waiting tasks while permits remain. */
+  private void drain() {
+    while (!waiting.isEmpty()) {
+      int p = permits.get();
+      if (p == 0) {
+        return; // a running task drains when it gives its permit back
+      }
+      if (!permits.compareAndSet(p, p - 1)) {
+        continue;
+      }
+      Task<?> next = waiting.poll();
+      if (next == null) {
+        permits.incrementAndGet(); // another drain took it; look again
+        continue;
+      }
+      waitingCount.decrementAndGet();
+      try {
+        executor.execute(() -> runAndRelease(next));
+      } catch (RuntimeException | Error e) {
+        // The carrier's executor refused (its threads are gone: the loop has stopped). The task
+        // ends as cancelled; its promise belongs to the loop's stop, which rejects it.
+        next.cancel(false);
+        permits.incrementAndGet();
+        if (!shutdown) {
+          throw e;
+        }
+      }
     }
   }
 
+  /**
+   * Runs a task on the executor's thread and gives its permit back. A task counts as running only
+   * from here: one handed to an executor that never runs it (a test's held offload, cancelled by a
+   * stop) does not keep the pool from terminating.
+   */
+  private void runAndRelease(Task<?> task) {
+    running.incrementAndGet();
+    try {
+      task.run();
+    } finally {
+      permits.incrementAndGet();
+      if (running.decrementAndGet() == 0 && shutdown) {
+        idle.countDown();
+      }
+      drain();
+    }
+  }
+
+  /** Refuses new tasks; the carrier's executor is shut down once nothing runs (any thread). */
   void shutdown() {
-    executor.shutdown();
+    shutdown = true;
+    if (running.get() == 0) {
+      idle.countDown();
+    }
+    if (executor instanceof ExecutorService es) {
+      es.shutdown(); // refuses only new tasks: the ones running finish
+    }
   }
 
-  void shutdownNow() {
-    executor.shutdownNow();
-  }
-
+  /**
+   * Waits up to {@code nanos} for the tasks running to end, and for the carrier's executor to
+   * terminate if it is an ExecutorService. True when both have.
+   */
   boolean awaitTermination(long nanos) throws InterruptedException {
-    return executor.awaitTermination(nanos, TimeUnit.NANOSECONDS);
+    long deadline = LoopClock.system().nanoTime() + nanos;
+    if (!idle.await(nanos, TimeUnit.NANOSECONDS)) {
+      return false;
+    }
+    return !(executor instanceof ExecutorService es)
+        || es.awaitTermination(
+            Math.max(0, deadline - LoopClock.system().nanoTime()), TimeUnit.NANOSECONDS);
   }
 
   /**

@@ -1,6 +1,6 @@
 package dev.loopkit.spi;
 
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
 
 /**
  * Decides when, and on which thread, a loop's turns run; and where its offloaded work runs.
@@ -24,11 +24,25 @@ public interface Carrier {
   void wake();
 
   /**
-   * The executor behind one offload pool. The default gives {@code io} and {@code cpu} pools fixed
-   * platform threads, daemon as the loop's configuration says.
+   * Where one offload pool's tasks run: an executor that runs each task it is given at once, on a
+   * thread of its choosing. The engine owns the rest, for every carrier: it hands the executor at
+   * most the pool's size of tasks at once and keeps the others waiting in order, refuses past the
+   * pool's queue capacity, interrupts on cancel and stop, and ends the pool with the loop —
+   * shutting the executor down (and waiting for it) if it is an {@link
+   * java.util.concurrent.ExecutorService}. The default: platform threads, as many as the pool may
+   * run at once, daemon as the loop's configuration says.
    */
-  default ExecutorService offloadExecutor(PoolSpec spec, LoopDriver driver) {
-    return OffloadExecutors.platform(spec, driver);
+  default Executor offloadExecutor(PoolSpec spec, LoopDriver driver) {
+    return OffloadExecutors.platform(spec.name(), poolBound(spec), driver);
+  }
+
+  /**
+   * The most tasks of a pool that run at once ({@link Integer#MAX_VALUE}: no bound): the configured
+   * size, or for an {@code io} pool without one ({@code spec.size()} is 0) 4, as libuv's thread
+   * pool.
+   */
+  default int poolBound(PoolSpec spec) {
+    return spec.size() > 0 ? spec.size() : 4;
   }
 
   /**

@@ -10,21 +10,20 @@ public final class OffloadExecutors {
   private OffloadExecutors() {}
 
   /**
-   * A fixed pool of {@code spec.size()} platform threads with a queue of {@code
-   * spec.queueCapacity()}; a full queue refuses with {@link
-   * java.util.concurrent.RejectedExecutionException}. Idle threads exit after 10 s and are made
-   * again when needed.
+   * Up to {@code threads} platform threads named after the loop and the pool, daemon as the loop's
+   * configuration says; idle ones exit after 10 s and are made again when needed. The engine hands
+   * it at most {@code threads} tasks at once, so a task never waits here for long.
    */
-  public static ExecutorService platform(PoolSpec spec, LoopDriver driver) {
-    ThreadPoolExecutor pool =
+  public static ExecutorService platform(String pool, int threads, LoopDriver driver) {
+    ThreadPoolExecutor executor =
         new ThreadPoolExecutor(
-            spec.size(),
-            spec.size(),
+            threads,
+            threads,
             10,
             TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(spec.queueCapacity()),
-            driver.threadFactory(spec.name()));
-    pool.allowCoreThreadTimeOut(true);
-    return pool;
+            new LinkedBlockingQueue<>(),
+            driver.threadFactory(pool));
+    executor.allowCoreThreadTimeOut(true);
+    return executor;
   }
 }

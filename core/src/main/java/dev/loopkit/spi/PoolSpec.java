@@ -5,8 +5,8 @@ package dev.loopkit.spi;
  *
  * @param name the pool's name, as given to {@code Loop.offload(pool, task)}
  * @param kind {@code io} (work that waits) or {@code cpu} (work that computes)
- * @param size the number of threads (for {@code io} on carriers that do not give a pool threads of
- *     its own, virtual and fork-join: the most tasks that run at once, 0 meaning unbounded)
+ * @param size the most tasks of the pool that run at once; 0 when not configured (an {@code io}
+ *     pool): then the carrier's {@link Carrier#poolBound} decides
  * @param queueCapacity how many tasks may wait for a thread before offload is refused
  */
 public record PoolSpec(String name, Kind kind, int size, int queueCapacity) {
