@@ -12,7 +12,6 @@ module dev.loopkit.core {
   // Metrics: a Micrometer binder (Micrometer is optional: only this package needs it).
   exports dev.loopkit.micrometer;
 
-  requires transitive com.google.common; // the API exposes ListenableFuture and Ticker
   requires static micrometer.core; // optional: dev.loopkit.micrometer
   requires jdk.jfr; // the watchdog's LoopBlocked event
 

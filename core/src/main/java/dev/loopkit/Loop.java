@@ -116,9 +116,9 @@ public interface Loop extends ScheduledExecutorService, AutoCloseable {
    * Runs {@code callback} every {@code periodMillis}: each run is due at the start of the previous
    * run plus the period, and the timer is re-armed when the callback returns (so a timer with the
    * same deadline made inside the callback runs first, as in Node); missed runs are not caught up.
-   * A period below 1 ms is 1 ms.
+   * A period below 1 ms (zero or negative too) is 1 ms, as Node.
    *
-   * @throws IllegalArgumentException if {@code periodMillis} is not positive or above 2³¹−1
+   * @throws IllegalArgumentException if {@code periodMillis} is above 2³¹−1
    */
   Timer setInterval(Runnable callback, long periodMillis);
 

@@ -878,31 +878,6 @@ public final class Promise<T> implements CompletionStage<T> {
     return result instanceof Failure f && f.reason instanceof CancellationException;
   }
 
-  /**
-   * A promise of {@code loop} that settles as {@code future} completes; cancelling the promise
-   * cancels the future.
-   */
-  public static <T> Promise<T> from(
-      Loop loop, com.google.common.util.concurrent.ListenableFuture<? extends T> future) {
-    requireNonNull(future, "future");
-    Promise<T> p = new Promise<>(EventLoop.of(requireNonNull(loop, "loop")));
-    p.canceller = mayInterrupt -> future.cancel(mayInterrupt);
-    future.addListener(
-        () -> {
-          try {
-            p.resolveWith(com.google.common.util.concurrent.Futures.getDone(future));
-          } catch (CancellationException e) {
-            p.rejectWith(e);
-          } catch (ExecutionException e) {
-            p.rejectWith(unwrap(e));
-          } catch (Throwable t) {
-            p.rejectWith(t);
-          }
-        },
-        com.google.common.util.concurrent.MoreExecutors.directExecutor());
-    return p;
-  }
-
   /** A promise of {@code loop} that settles as {@code stage} completes (adopting it). */
   public static <T> Promise<T> from(Loop loop, CompletionStage<? extends T> stage) {
     requireNonNull(stage, "stage");
@@ -912,34 +887,6 @@ public final class Promise<T> implements CompletionStage<T> {
     }
     p.resolveWith(stage);
     return p;
-  }
-
-  /**
-   * A Guava {@link com.google.common.util.concurrent.ListenableFuture} completed as this promise
-   * settles, on the settling thread; cancelling it cancels this promise.
-   */
-  public com.google.common.util.concurrent.ListenableFuture<T> toListenableFuture() {
-    com.google.common.util.concurrent.SettableFuture<T> f =
-        com.google.common.util.concurrent.SettableFuture.create();
-    blocking()
-        .whenComplete(
-            (v, e) -> {
-              if (e == null) {
-                f.set(v);
-              } else if (e instanceof CancellationException) {
-                f.cancel(false);
-              } else {
-                f.setException(unwrap(e));
-              }
-            });
-    f.addListener(
-        () -> {
-          if (f.isCancelled()) {
-            cancel(false);
-          }
-        },
-        com.google.common.util.concurrent.MoreExecutors.directExecutor());
-    return f;
   }
 
   // ---- state -----------------------------------------------------------------------------------

@@ -2,12 +2,9 @@ package dev.loopkit.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.common.util.concurrent.ListenableFuture;
-import com.google.common.util.concurrent.SettableFuture;
 import dev.loopkit.Loop;
 import dev.loopkit.ManualControl;
 import dev.loopkit.Promise;
@@ -35,8 +32,8 @@ import java.util.function.Function;
  * Promise as a {@link CompletionStage} (DESIGN §3.3): every method, in its plain, Async and
  * Async(executor) forms, gives the same outcome as {@link CompletableFuture} for the same inputs;
  * plain and default-Async reactions run on the owning loop; conversions to and from
- * CompletableFuture and ListenableFuture keep value, failure and cancellation; cancelling the
- * promise of a running offload interrupts it.
+ * CompletableFuture keep value, failure and cancellation (ListenableFuture: loopkit-guava's
+ * LoopFuturesTest); cancelling the promise of a running offload interrupts it.
  */
 class CompletionStageInteropTest {
 
@@ -413,54 +410,25 @@ class CompletionStageInteropTest {
 
       CompletableFuture<String> cf = p.toCompletableFuture();
       Promise<String> viaCf = Promise.from(loop, cf);
-      ListenableFuture<String> lf = p.toListenableFuture();
-      Promise<String> viaLf = Promise.from(loop, lf);
       assertEquals(original, outcome(f, loop, cf, null), in + ": Promise -> CompletableFuture");
       assertEquals(
           original, outcome(f, loop, viaCf, null), in + ": -> CompletableFuture -> Promise");
-      assertEquals(
-          original, outcome(f, loop, viaLf, null), in + ": -> ListenableFuture -> Promise");
       assertEquals(in == Input.CANCELLED, cf.isCancelled(), in + ": cf.isCancelled");
-      assertEquals(in == Input.CANCELLED, lf.isCancelled(), in + ": lf.isCancelled");
       assertEquals(in == Input.CANCELLED, viaCf.isCancelled(), in + ": viaCf.isCancelled");
-      assertEquals(in == Input.CANCELLED, viaLf.isCancelled(), in + ": viaLf.isCancelled");
       if (in == Input.FAILURE) {
         assertSame(p.reason(), viaCf.reason(), "the failure cause is kept, not wrapped");
-        assertSame(p.reason(), viaLf.reason(), "the failure cause is kept, not wrapped");
       }
       if (in == Input.SUCCESS) {
         assertEquals("v", viaCf.value());
-        assertEquals("v", viaLf.value());
       }
 
-      // The other way: CompletableFuture -> Promise -> CompletableFuture, and ListenableFuture.
+      // The other way: CompletableFuture -> Promise -> CompletableFuture.
       CompletableFuture<String> jdk = jdkInput(in).toCompletableFuture();
       Outcome jdkOutcome = outcome(f, loop, jdk, null);
       assertEquals(
           jdkOutcome,
           outcome(f, loop, Promise.from(loop, jdk).toCompletableFuture(), null),
           in + ": CompletableFuture -> Promise -> CompletableFuture");
-      SettableFuture<String> settable = SettableFuture.create();
-      switch (in) {
-        case SUCCESS -> settable.set("v");
-        case FAILURE -> settable.setException(new IllegalStateException("boom"));
-        case CANCELLED -> settable.cancel(false);
-      }
-      Promise<String> fromSettable = Promise.from(loop, settable);
-      assertEquals(
-          original, outcome(f, loop, fromSettable, null), in + ": ListenableFuture -> Promise");
-      ListenableFuture<String> back = fromSettable.toListenableFuture();
-      assertEquals(in == Input.CANCELLED, back.isCancelled(), in + ": back to ListenableFuture");
-      if (in == Input.SUCCESS) {
-        assertEquals("v", back.get(0, TimeUnit.SECONDS));
-      }
-      if (in == Input.FAILURE) {
-        ExecutionException e =
-            org.junit.jupiter.api.Assertions.assertThrows(
-                ExecutionException.class, () -> back.get(0, TimeUnit.SECONDS));
-        assertInstanceOf(IllegalStateException.class, e.getCause());
-        assertEquals("boom", e.getCause().getMessage());
-      }
     }
   }
 
@@ -470,24 +438,11 @@ class CompletionStageInteropTest {
     // Settled later, from another thread.
     Promise.Resolvers<String> r = Promise.withResolvers(loop);
     CompletableFuture<String> cf = r.promise().toCompletableFuture();
-    ListenableFuture<String> lf = r.promise().toListenableFuture();
     assertFalse(cf.isDone());
-    assertFalse(lf.isDone());
     r.resolve("late");
     assertEquals("late", outcome(f, loop, cf, null).value());
-    assertEquals("late", outcome(f, loop, Promise.from(loop, lf), null).value());
-
-    // Cancelling a ListenableFuture made from a promise cancels the promise.
-    Promise.Resolvers<String> r2 = Promise.withResolvers(loop);
-    ListenableFuture<String> lf2 = r2.promise().toListenableFuture();
-    assertTrue(lf2.cancel(false));
-    assertTrue(r2.promise().isCancelled(), "cancelling the ListenableFuture cancels the promise");
 
     // Cancelling a promise made from a future cancels the future.
-    SettableFuture<String> settable = SettableFuture.create();
-    Promise<String> fromLf = Promise.from(loop, settable);
-    assertTrue(fromLf.cancel(true));
-    assertTrue(settable.isCancelled(), "cancelling the promise cancels the ListenableFuture");
     CompletableFuture<String> pendingCf = new CompletableFuture<>();
     Promise<String> fromCf = Promise.from(loop, pendingCf);
     assertTrue(fromCf.cancel(false));

@@ -1,6 +1,5 @@
 package dev.loopkit.internal;
 
-import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import dev.loopkit.LoopBlockedWarning;
 import dev.loopkit.spi.LoopClock;
 import java.time.Duration;
@@ -46,8 +45,7 @@ final class Watchdog {
   private Watchdog() {
     timer =
         new ScheduledThreadPoolExecutor(
-            1,
-            new ThreadFactoryBuilder().setNameFormat("loopkit-watchdog").setDaemon(true).build());
+            1, Thread.ofPlatform().name("loopkit-watchdog").daemon(true).factory());
     timer.setRemoveOnCancelPolicy(true);
     timer.setKeepAliveTime(1, TimeUnit.SECONDS); // no thread a second after the last loop ends
     timer.allowCoreThreadTimeOut(true);

@@ -1,7 +1,7 @@
 package dev.loopkit.spi;
 
-import com.google.common.base.Ticker;
 import java.util.Objects;
+import java.util.function.LongSupplier;
 
 /**
  * The time source a loop reads to decide which timers are due, in nanoseconds from an arbitrary
@@ -31,10 +31,13 @@ public interface LoopClock {
     return SystemClock.INSTANCE;
   }
 
-  /** A clock that reads a Guava {@link Ticker} (for example Guava's {@code FakeTicker}). */
-  static LoopClock of(Ticker ticker) {
-    Objects.requireNonNull(ticker, "ticker");
-    return ticker::read;
+  /**
+   * A real (not virtual) clock that reads {@code nanoTime}, which must never decrease. A Guava
+   * {@code Ticker} (for example {@code FakeTicker}) fits as {@code LoopClock.of(ticker::read)}.
+   */
+  static LoopClock of(LongSupplier nanoTime) {
+    Objects.requireNonNull(nanoTime, "nanoTime");
+    return nanoTime::getAsLong;
   }
 }
 
