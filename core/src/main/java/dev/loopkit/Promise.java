@@ -242,7 +242,12 @@ public final class Promise<T> implements CompletionStage<T> {
     requireNonNull(onFinally, "onFinally");
     Promise<T> derived = new Promise<>(loop);
     addReaction(
-        new Reaction(this, derived) {
+        new Reaction(this) {
+          @Override
+          public void abandon(LoopTerminatedException why) {
+            derived.rejectWith(why);
+          }
+
           @Override
           void onSettled(Object r) {
             try {
@@ -262,7 +267,12 @@ public final class Promise<T> implements CompletionStage<T> {
       Function<? super T, ?> onFulfilled, Function<? super Throwable, ?> onRejected) {
     Promise<R> derived = new Promise<>(loop);
     addReaction(
-        new Reaction(this, derived) {
+        new Reaction(this) {
+          @Override
+          public void abandon(LoopTerminatedException why) {
+            derived.rejectWith(why);
+          }
+
           @Override
           @SuppressWarnings("unchecked")
           void onSettled(Object r) {
@@ -326,7 +336,12 @@ public final class Promise<T> implements CompletionStage<T> {
   private <R> Promise<R> step(java.util.concurrent.Executor executor, Step<R> step) {
     Promise<R> derived = new Promise<>(loop);
     addReaction(
-        new Reaction(this, derived) {
+        new Reaction(this) {
+          @Override
+          public void abandon(LoopTerminatedException why) {
+            derived.rejectWith(why);
+          }
+
           @Override
           void onSettled(Object r) {
             if (executor == null) {
@@ -1159,7 +1174,12 @@ public final class Promise<T> implements CompletionStage<T> {
     @Override
     public void run() {
       source.addReaction(
-          new Reaction(source, Promise.this) {
+          new Reaction(source) {
+            @Override
+            public void abandon(LoopTerminatedException why) {
+              Promise.this.rejectWith(why);
+            }
+
             @Override
             void onSettled(Object r) {
               settle(r);
@@ -1315,24 +1335,14 @@ public final class Promise<T> implements CompletionStage<T> {
   /** A reaction: a microtask that reads the settled result of its source. */
   private abstract static class Reaction implements Runnable, Abandonable {
     private final Promise<?> source;
-    private final Promise<?> derived; // what it settles, or null: rejected if it never runs
 
     Reaction(Promise<?> source) {
-      this(source, null);
-    }
-
-    Reaction(Promise<?> source, Promise<?> derived) {
       this.source = source;
-      this.derived = derived;
     }
 
-    /** The loop ended before this reaction could run. */
+    /** The loop ended before this reaction could run: nothing owed, unless a subclass says. */
     @Override
-    public void abandon(LoopTerminatedException why) {
-      if (derived != null) {
-        derived.rejectWith(why);
-      }
-    }
+    public void abandon(LoopTerminatedException why) {}
 
     abstract void onSettled(Object result);
 
