@@ -149,7 +149,6 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   private final TaskQueue tasks = new TaskQueue();
   private final AtomicInteger queued; // only when the queue is bounded
   private final int queueCapacity;
-  private final Lifecycle life = new Lifecycle();
   private volatile Thread runningThread;
   // The thread running turns (others may hold suspended callbacks). Plain: it is read only by the
   // thread holding the loop, and written before the volatile hand-over of runningThread.
@@ -312,7 +311,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         if (g != null && !g.started) {
           g.start(); // asked from another thread: its clock runs from the call, not from here
         }
-        if (life.state() < STOP) {
+        if (state() < STOP) {
           runTurn();
         }
         if (busyMark != NO_SAMPLE) {
@@ -344,7 +343,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       if (runningThread == self) {
         runningThread = null;
       }
-      life.leaving(self); // after runningThread: an interrupt from shutdownNow ends here
+      leaving(self); // after runningThread: an interrupt from shutdownNow ends here
       if (outer == null) {
         CURRENT.remove();
       } else {
@@ -401,7 +400,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       passSeq = ids.get();
     }
     TimerTask t;
-    while (life.state() < STOP && (t = timers.pollDue(passNow, passSeq)) != null) {
+    while (state() < STOP && (t = timers.pollDue(passNow, passSeq)) != null) {
       fireTimer(t);
     }
     enterPhase(POLL);
@@ -437,8 +436,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     t.refreshRequested = false;
     if (t.periodNanos == 0 && !refresh) {
       t.casState(TimerTask.RUNNING, TimerTask.DONE);
-    } else if ((life.accepting() || t.internal)
-        && t.casState(TimerTask.RUNNING, TimerTask.SCHEDULED)) {
+    } else if ((accepting() || t.internal) && t.casState(TimerTask.RUNNING, TimerTask.SCHEDULED)) {
       arm(t, refresh ? clock.nanoTime() + t.delayNanos : t.nextDeadline(start, previousDeadline));
     } else if (t.casState(TimerTask.RUNNING, TimerTask.CANCELLED)) {
       t.cancelledByLoop();
@@ -458,7 +456,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       pollEnd = tasks.publishedEnd(maxBatch, IN_BATCH);
       pollBudget = maxBatch;
     }
-    while (pollBudget > 0 && life.state() < STOP) {
+    while (pollBudget > 0 && state() < STOP) {
       Object item = tasks.pollUpTo(pollEnd);
       if (item == null) {
         break;
@@ -491,7 +489,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       phaseBegun = true;
       checkLeft = immediates.size();
     }
-    while (checkLeft > 0 && life.state() < STOP) {
+    while (checkLeft > 0 && state() < STOP) {
       checkLeft--;
       ImmediateTask im = immediates.poll();
       if (im.counted) {
@@ -515,7 +513,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         closing = new ArrayList<>();
       }
     }
-    while (closeBatch != null && closeIndex < closeBatch.size() && life.state() < STOP) {
+    while (closeBatch != null && closeIndex < closeBatch.size() && state() < STOP) {
       runCallback(closeBatch.get(closeIndex++), ++closeRun);
     }
     closeBatch = null;
@@ -574,15 +572,15 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   private void checkpoint() {
     while (!ticks.isEmpty() || !microtasks.isEmpty()) {
       Runnable r;
-      while (life.state() < STOP && (r = ticks.poll()) != null) {
+      while (state() < STOP && (r = ticks.poll()) != null) {
         ticksRun++;
         runGuarded(r);
       }
-      while (life.state() < STOP && (r = microtasks.poll()) != null) {
+      while (state() < STOP && (r = microtasks.poll()) != null) {
         microtasksRun++;
         runGuarded(r);
       }
-      if (life.state() >= STOP) {
+      if (state() >= STOP) {
         return; // what is left is settled as the loop terminates (settleWhatWasOwed)
       }
     }
@@ -632,7 +630,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   private void retireIfResumed() {
     if (runner != Thread.currentThread()) {
       Thread r = runner;
-      if (life.state() != TERMINATED && runningThread == Thread.currentThread()) {
+      if (state() != TERMINATED && runningThread == Thread.currentThread()) {
         runningThread = r;
         LockSupport.unpark(r);
       }
@@ -713,15 +711,15 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   /** What the loop needs next, or its termination when nothing is left. */
   private Next next() {
-    int s = life.state();
+    int s = state();
     if (s >= STOP) {
       return finishTermination();
     }
     if (s == RUNNING && mode == Mode.PROGRAM && !isAlive()) {
-      if (life.advance(SHUTDOWN)) { // program over: refuse new work, then re-check what slipped in
+      if (advance(SHUTDOWN)) { // program over: refuse new work, then re-check what slipped in
         cancelOnShutdown();
       }
-      s = life.state();
+      s = state();
       if (s >= STOP) {
         return finishTermination();
       }
@@ -749,7 +747,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     if (!offloads.isEmpty()) {
       return true;
     }
-    if (life.accepting()) {
+    if (accepting()) {
       for (KeepAliveHandle k : keepAlives) {
         if (k.hasRef()) {
           return true;
@@ -782,15 +780,15 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
    * the pools and completes termination. See Lifecycle's table.
    */
   private Next finishTermination() {
-    if (life.state() == TERMINATED) {
+    if (state() == TERMINATED) {
       return Next.TERMINATED;
     }
     for (; ; ) { // a stop may race the end of a shut-down loop: then its sweep is waited for
-      int s = life.state();
+      int s = state();
       if (s >= STOP) {
-        life.awaitSweep();
+        awaitSweep();
       }
-      if (life.terminate(s)) {
+      if (terminate(s)) {
         break;
       }
     }
@@ -891,7 +889,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   /** Whether the loop has terminated: nothing will run on it again (any thread). */
   private boolean hasTerminated() {
-    return life.state() == TERMINATED;
+    return state() == TERMINATED;
   }
 
   /**
@@ -948,7 +946,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
     ArrayList<Promise<?>> list = rejections;
     rejections = null;
     for (Promise<?> p : list) {
-      if (p.isUnhandledRejection() && life.state() < STOP) {
+      if (p.isUnhandledRejection() && state() < STOP) {
         try {
           rejectionHandler.handle(this, p.reason());
         } catch (Throwable h) {
@@ -1001,15 +999,15 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
    * interrupts this loop's running callback (Lifecycle's handshake). Null if another stop won.
    */
   private List<Runnable> moveToStop(boolean keep) {
-    if (!life.advance(STOP)) {
+    if (!advance(STOP)) {
       return null;
     }
     List<Runnable> never = new ArrayList<>();
     try {
       sweepNeverStarted(never);
-      life.interruptRunning(runningThread, () -> runningThread);
+      interruptRunning(runningThread, () -> runningThread);
     } finally {
-      life.swept(keep ? never : List.of());
+      swept(keep ? never : List.of());
       if (!inEventLoop()) {
         carrier.wake();
       }
@@ -1045,7 +1043,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         never.add(r);
       }
     }
-    sweptInternal = internal; // published by life.swept, read by the loop after awaitSweep
+    sweptInternal = internal; // published by swept, read by the loop after awaitSweep
     for (ScheduledTask<?> t : scheduled) {
       if (t.casState(TimerTask.SCHEDULED, TimerTask.CANCELLED)) {
         t.result.cancel(false);
@@ -1315,7 +1313,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
    * @throws LoopTerminatedException if the loop has terminated: the callback could never run
    */
   void addCloseCallback(Runnable callback) {
-    if (inEventLoop() && life.state() != TERMINATED) {
+    if (inEventLoop() && state() != TERMINATED) {
       closing.add(callback);
     } else if (!executeInternal(() -> closing.add(callback))) {
       throw new LoopTerminatedException(
@@ -1327,7 +1325,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   public KeepAlive keepAlive() {
     KeepAliveHandle k = new KeepAliveHandle(this, ids.getAndIncrement());
     keepAlives.add(k);
-    if (!life.accepting()) {
+    if (!accepting()) {
       keepAlives.remove(k);
       throw rejected("keepAlive");
     }
@@ -1379,7 +1377,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         new OffloadPool.Task<>(this, pool, ids.getAndIncrement(), callable, r);
     r.onCancel(mayInterrupt -> offloadCancelled(task, mayInterrupt));
     offloads.add(task); // pending before the state check: see the class notes
-    if (!life.accepting()) {
+    if (!accepting()) {
       task.cancel(false); // (its pool counted it as queued)
       withdrawOffload(task);
       throw rejected("offload");
@@ -1456,7 +1454,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
    * (see the ledger in the class notes).
    */
   private void submitItem(Object item, String call) {
-    if (!life.accepting()) {
+    if (!accepting()) {
       if (withdraw(item)) {
         throw rejected(call); // a scheduled task leaves the registry, or shutdownNow returns it
       }
@@ -1474,7 +1472,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
       }
     }
     long ticket = tasks.offer(item);
-    if (!life.accepting() && tasks.reclaim(ticket)) {
+    if (!accepting() && tasks.reclaim(ticket)) {
       if (queued != null) {
         queued.decrementAndGet();
       }
@@ -1506,12 +1504,12 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
               + TimeUnit.MILLISECONDS.toNanos(config.queueBlockTimeoutMillis());
       long pause = 1_000;
       while (queued.get() > queueCapacity
-          && life.accepting()
+          && accepting()
           && LoopClock.system().nanoTime() - deadline < 0) {
         java.util.concurrent.locks.LockSupport.parkNanos(this, pause);
         pause = Math.min(pause * 2, 1_000_000);
       }
-      if (queued.get() <= queueCapacity && life.accepting()) {
+      if (queued.get() <= queueCapacity && accepting()) {
         return;
       }
     }
@@ -1544,11 +1542,11 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
    * user code (a cancel's clean-up), which takes no place in the poll phase's batch.
    */
   private boolean executeInternal(Runnable action, boolean inBatch) {
-    if (life.state() == TERMINATED) {
+    if (state() == TERMINATED) {
       return false;
     }
     long ticket = tasks.offer(new InternalTask(action, inBatch));
-    if (life.state() == TERMINATED && tasks.reclaim(ticket)) {
+    if (state() == TERMINATED && tasks.reclaim(ticket)) {
       return false; // else the loop took it, after TERMINATED too (settleWhatWasOwed)
     }
     stampIfSampled(ticket);
@@ -1573,7 +1571,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   }
 
   private void checkAccepting(String call) {
-    if (!life.accepting()) {
+    if (!accepting()) {
       throw rejected(call);
     }
   }
@@ -1604,7 +1602,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   /** Off the loop, before an untimed wait: refused if nothing runs the loop's turns meanwhile. */
   private void checkTurnsRun(String call) {
-    if (!carrier.turnsRunUnattended() && life.state() != TERMINATED) {
+    if (!carrier.turnsRunUnattended() && state() != TERMINATED) {
       throw new IllegalStateException(
           call
               + " would wait forever: the loop "
@@ -1632,7 +1630,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   @Override
   public void shutdown() {
-    if (life.advance(SHUTDOWN)) {
+    if (advance(SHUTDOWN)) {
       if (inEventLoop()) {
         cancelOnShutdown();
       } else {
@@ -1649,19 +1647,19 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   @Override
   public List<Runnable> unrunTasks() {
-    return life.unrun();
+    return unrun();
   }
 
   @Override
   public boolean isShutdown() {
-    return !life.accepting();
+    return !accepting();
   }
 
   @Override
   public boolean isTerminated() {
     // The termination future completes first (then the latch): whoever sees it done, and whoever
     // awaitTermination released, sees isTerminated() true.
-    return life.state() == TERMINATED && termination.isDone();
+    return state() == TERMINATED && termination.isDone();
   }
 
   @Override
@@ -1856,7 +1854,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
         new ScheduledTask<>(this, ids.getAndIncrement(), callable, periodNanos, repeat, deadline);
     scheduled.add(t);
     if (inEventLoop()) {
-      if (!life.accepting()) {
+      if (!accepting()) {
         if (withdraw(t)) {
           throw rejected(call);
         }
@@ -2010,7 +2008,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   @Override
   public List<HandleInfo> activeHandles() {
     if (!inEventLoop()) {
-      if (life.state() == TERMINATED) {
+      if (state() == TERMINATED) {
         return List.of();
       }
       CompletableFuture<List<HandleInfo>> answer = new CompletableFuture<>();
@@ -2091,7 +2089,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   @Override
   public boolean hasPendingWork() {
-    return tasks.hasNodes() || life.state() >= STOP || gracefulRequested();
+    return tasks.hasNodes() || state() >= STOP || gracefulRequested();
   }
 
   /** A graceful shutdown asked from another thread that the loop has not started yet. */
@@ -2102,7 +2100,7 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   @Override
   public boolean hasReadyWork() {
-    return tasks.nextWritten() || life.state() >= STOP || gracefulRequested();
+    return tasks.nextWritten() || state() >= STOP || gracefulRequested();
   }
 
   @Override
@@ -2175,6 +2173,6 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
 
   @Override
   public String toString() {
-    return "Loop[" + name + ", " + carrierName + ", " + life + "]";
+    return "Loop[" + name + ", " + carrierName + ", " + stateName() + "]";
   }
 }

@@ -1,7 +1,6 @@
 package dev.loopkit.internal;
 
 import java.util.ArrayList;
-import java.util.concurrent.AbstractExecutorService;
 
 /**
  * The fields {@link EventLoop} writes in every turn and for every callback, on cache lines of their
@@ -18,7 +17,7 @@ import java.util.concurrent.AbstractExecutorService;
  * }</pre>
  */
 @SuppressWarnings("unused")
-abstract class EventLoopPadBefore extends AbstractExecutorService {
+abstract class EventLoopPadBefore extends Lifecycle {
   int pad00; // the gap after a compressed class pointer
   long pad01, pad02, pad03, pad04, pad05, pad06, pad07, pad08;
   long pad09, pad10, pad11, pad12, pad13, pad14, pad15, pad16;

@@ -12,6 +12,10 @@ import java.util.List;
  * <pre>{@code
  * Implementation notes
  *
+ * The engine's topmost class (EventLoop extends it through its padding classes), so that the state
+ * is a field of the loop itself: a submission and a turn read it with no extra indirection. It
+ * holds nothing else of the engine's; the engine calls the final methods below.
+ *
  * What each state means for every kind of pending work (the engine applies it; the docs repeat it):
  *
  *                        | RUNNING | SHUTDOWN (shutdown(),     | STOP (shutdownNow(), a fatal  | TERMINATED
@@ -57,7 +61,7 @@ import java.util.List;
  * loop (STOP happens once), costing nothing per callback: one volatile read per carrier entry.
  * }</pre>
  */
-final class Lifecycle {
+abstract class Lifecycle extends java.util.concurrent.AbstractExecutorService {
   static final int RUNNING = 0;
   static final int SHUTDOWN = 1;
   static final int STOP = 2;
@@ -93,12 +97,12 @@ final class Lifecycle {
   private volatile List<Runnable> unrun = List.of(); // what a stop kept for the owner
 
   /** The state now (a volatile read). */
-  int state() {
+  final int state() {
     return (int) STATE.getVolatile(this);
   }
 
   /** Whether new work is accepted. */
-  boolean accepting() {
+  final boolean accepting() {
     return state() == RUNNING;
   }
 
@@ -106,7 +110,7 @@ final class Lifecycle {
    * Moves the state forward to {@code target} if it is earlier; true if this call made the move
    * (the caller then owns what the move asks: the STOP winner sweeps).
    */
-  boolean advance(int target) {
+  final boolean advance(int target) {
     for (; ; ) {
       int s = state();
       if (s >= target) {
@@ -122,18 +126,18 @@ final class Lifecycle {
    * The loop's last move, from the state {@code from} it saw (and, after a stop, whose sweep it
    * waited for); false if a stop came in meanwhile: look again.
    */
-  boolean terminate(int from) {
+  final boolean terminate(int from) {
     return STATE.compareAndSet(this, from, TERMINATED);
   }
 
   /** The STOP winner has swept; {@code kept}: what the owner reads in {@code unrunTasks()}. */
-  void swept(List<Runnable> kept) {
+  final void swept(List<Runnable> kept) {
     unrun = List.copyOf(kept);
     swept = true;
   }
 
   /** Waits (on the loop, about to terminate) until the STOP winner has swept: a bounded wait. */
-  void awaitSweep() {
+  final void awaitSweep() {
     while (!swept) {
       Thread.onSpinWait();
       Thread.yield();
@@ -141,7 +145,7 @@ final class Lifecycle {
   }
 
   /** What a fatal stop, the stop policy or a graceful timeout did not run. */
-  List<Runnable> unrun() {
+  final List<Runnable> unrun() {
     return unrun;
   }
 
@@ -149,7 +153,7 @@ final class Lifecycle {
    * The STOP winner's half of the handshake: interrupts {@code inside}, the thread inside runTurns
    * (read by the caller), if it is still there. At most once per loop.
    */
-  void interruptRunning(Thread inside, java.util.function.Supplier<Thread> stillInside) {
+  final void interruptRunning(Thread inside, java.util.function.Supplier<Thread> stillInside) {
     if (inside == null
         || inside == Thread.currentThread()
         || !INTERRUPT.compareAndSet(this, NONE, INTERRUPTING)) {
@@ -169,7 +173,7 @@ final class Lifecycle {
    * The loop's half, as a thread leaves runTurns (after it cleared the loop's running thread):
    * waits out an interrupt in flight and clears the flag if it was meant for this thread.
    */
-  void leaving(Thread self) {
+  final void leaving(Thread self) {
     if ((int) INTERRUPT.getVolatile(this) == NONE) {
       return;
     }
@@ -182,8 +186,8 @@ final class Lifecycle {
     }
   }
 
-  @Override
-  public String toString() {
+  /** The state's name, for messages. */
+  final String stateName() {
     return NAMES[state()];
   }
 }
