@@ -66,7 +66,7 @@ for (const key of Object.keys(scores)) {
   }
 }
 
-// ---- the floors and goals of issue #6 (single-thread carrier) ------------------------------------
+// ---- the floors and goals (single-thread carrier) ------------------------------------
 function bestJavaPeer(shape) {
   let best = null;
   for (const [k, v] of Object.entries(scores)) {
@@ -139,7 +139,7 @@ md.push(`- load average (1/5/15 min) before: ${context.machine.loadAverageBefore
 md.push(`- JDK: ${context.jdk.version} (${context.jdk.vm}); JMH ${context.jmh.version}: ${context.jmh.forks} fork, ${context.jmh.warmupIterations}×${context.jmh.warmupTime} warm-up, ${context.jmh.measurementIterations}×${context.jmh.measurementTime} measured`);
 md.push(`- Node.js: ${context.node.version} (${context.node.warmup} warm-up, ${context.node.iterations} measured invocations)`);
 md.push('', 'Error: the 99.9% confidence half-width (JMH\'s), propagated into the ratios.', '');
-md.push('## Targets (issue #6, single-thread carrier unless named)', '');
+md.push('## Targets (single-thread carrier unless named)', '');
 md.push('| shape | loopkit | vs | ratio | floor | goal | floor met |', '|---|---|---|---|---|---|---|');
 for (const c of checks) {
   md.push(`| ${c.shape} | ${c.of.split(':').slice(1).join(':')} | ${c.to ? c.to.split(':').slice(1).join(':') : '–'} | ${fmtR(c.ratio, c.error)} | ${c.floor}× | ${c.goal == null ? '–' : c.goal + '×'} | ${c.meetsFloor == null ? '–' : c.meetsFloor ? (c.meetsGoal ? 'yes (goal too)' : 'yes') : '**no**'} |`);

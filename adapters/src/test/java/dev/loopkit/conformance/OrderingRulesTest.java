@@ -23,10 +23,10 @@ import javax.crypto.spec.PBEKeySpec;
 import org.junit.jupiter.api.TestInfo;
 
 /**
- * The ordering rules of DESIGN.md §3.2, one test per scenario. Each test does with loopkit what the
- * CommonJS script {@code node-rules/<test name>.cjs} does with Node 20, and expects the lines Node
- * printed, committed as {@code node-rules/<test name>.expected}. {@link NodeRulesTest} runs the
- * scripts under {@code node} and checks that every script has its test here.
+ * The ordering rules of the loop contract, one test per scenario. Each test does with loopkit what
+ * the CommonJS script {@code node-rules/<test name>.cjs} does with Node 20, and expects the lines
+ * Node printed, committed as {@code node-rules/<test name>.expected}. {@link NodeRulesTest} runs
+ * the scripts under {@code node} and checks that every script has its test here.
  */
 class OrderingRulesTest {
 

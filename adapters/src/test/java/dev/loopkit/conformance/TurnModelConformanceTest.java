@@ -3,9 +3,9 @@ package dev.loopkit.conformance;
 import dev.loopkit.model.CarrierNeutralModel;
 
 /**
- * The stateful property of issue #4 on every carrier set-up: random programs of nested execute,
+ * The stateful turn-model property on every carrier set-up: random programs of nested execute,
  * nextTick, queueMicrotask, promise then/resolve/reject, setImmediate and cancel, started from one
- * callback on the loop, log exactly what the reference model of DESIGN.md §3.1 logs. {@link
+ * callback on the loop, log exactly what the reference model of the turn logs. {@link
  * CarrierNeutralModel} says what is generated and what is compared; {@code
  * dev.loopkit.model.TurnModelTest} runs the full property (timers, offloads, calls from outside,
  * turns and time moved by the test) on the manual carrier.

@@ -23,10 +23,10 @@ import org.quicktheories.api.Subject1;
  * <p>A program here has only what runs in one order on a real carrier: nested execute, nextTick,
  * queueMicrotask, promise then/resolve/reject, setImmediate, and cancel (of an immediate). It has
  * no timers (on real time a {@code setTimeout(0)} may or may not be due before an immediate: Node
- * leaves that order open, DESIGN.md §3.2), no offloads (a completion arrives when its thread
- * finishes), no calls from outside the loop and no steps (the carrier runs turns when it likes);
- * {@code dev.loopkit.model.TurnModelTest} checks those on the manual carrier. Its top-level actions
- * run, in order, in one callback ({@link ProgramRunner#root()}): on the engine, program mode's main
+ * leaves that order open), no offloads (a completion arrives when its thread finishes), no calls
+ * from outside the loop and no steps (the carrier runs turns when it likes); {@code
+ * dev.loopkit.model.TurnModelTest} checks those on the manual carrier. Its top-level actions run,
+ * in order, in one callback ({@link ProgramRunner#root()}): on the engine, program mode's main
  * ({@code Loop.run}, which hands main in as the first poll-phase task and returns when nothing is
  * left); on the model, a task handed in before the first turn, followed by turns until it is idle.
  *
@@ -188,7 +188,7 @@ public final class CarrierNeutralModel {
     }
     if (!engineLog.equals(modelLog)) {
       throw new AssertionError(
-          "the engine's log differs from the model's (DESIGN.md §3.1):\n"
+          "the engine's log differs from the model's (the turn of the loop contract):\n"
               + TurnModelTest.sideBySide(engineLog, modelLog));
     }
     return engineLog;

@@ -6,8 +6,8 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The reference model of a turn (DESIGN.md §3.1), on plain collections and virtual milliseconds,
- * written from the contract and not from the engine.
+ * The reference model of a turn, on plain collections and virtual milliseconds, written from the
+ * contract and not from the engine.
  *
  * <ol>
  *   <li>timers: one clock reading; the timers due then run in deadline order, equal deadlines in

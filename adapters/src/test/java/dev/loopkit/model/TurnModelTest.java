@@ -30,7 +30,7 @@ import org.quicktheories.core.Gen;
  * Stateful property: random programs of nested actions (execute, nextTick, queueMicrotask, promise
  * then/resolve/reject, setImmediate, setTimeout, setInterval, cancel, offload; and, from outside,
  * run a turn, advance virtual time, complete an offload) log the same callbacks, in the same turns,
- * on the {@code manual} carrier as in {@link ReferenceLoop}, the model of DESIGN.md §3.1.
+ * on the {@code manual} carrier as in {@link ReferenceLoop}, the model of a turn.
  *
  * <p>Runs {@code loopkit.model.examples} programs (default 1,000; {@code -Pmodel-long} runs
  * 20,000); {@code -Dloopkit.model.seed=N} replays a seed. A failure shrinks to a minimal program,
@@ -240,7 +240,7 @@ class TurnModelTest {
     }
     if (!engineLog.equals(onModel.log())) {
       throw new AssertionError(
-          "the engine's log differs from the model's (DESIGN.md §3.1):\n"
+          "the engine's log differs from the model's (the turn of the loop contract):\n"
               + sideBySide(engineLog, onModel.log()));
     }
     return engineLog;

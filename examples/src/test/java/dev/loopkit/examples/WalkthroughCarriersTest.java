@@ -17,9 +17,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Choosing the carrier needs no code change (issue #4): the walkthrough's {@code main}, run in a
- * fresh JVM with {@code LOOPKIT_CARRIER=X} or with {@code -Dloopkit.carrier=X}, says that carrier
- * ran it and prints the tutorial's lines in the tutorial's order.
+ * Choosing the carrier needs no code change: the walkthrough's {@code main}, run in a fresh JVM
+ * with {@code LOOPKIT_CARRIER=X} or with {@code -Dloopkit.carrier=X}, says that carrier ran it and
+ * prints the tutorial's lines in the tutorial's order.
  */
 class WalkthroughCarriersTest {
   private static final long PATIENCE_SECONDS = 120;
