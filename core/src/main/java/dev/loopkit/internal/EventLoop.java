@@ -124,11 +124,6 @@ public final class EventLoop extends EventLoopPadded implements Loop, LoopDriver
   private static final int ID_BLOCK = 1024;
   private static final long NO_SAMPLE = Long.MIN_VALUE;
 
-  private static final int RUNNING = Lifecycle.RUNNING;
-  private static final int SHUTDOWN = Lifecycle.SHUTDOWN;
-  private static final int STOP = Lifecycle.STOP;
-  private static final int TERMINATED = Lifecycle.TERMINATED;
-
   // ---- fixed at construction ----
   private final LoopConfig config;
   private final String name;

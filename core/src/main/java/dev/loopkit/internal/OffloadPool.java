@@ -36,7 +36,6 @@ import java.util.concurrent.atomic.LongAdder;
 public final class OffloadPool {
   final PoolSpec spec;
   private final Executor executor;
-  private final int bound;
   private final ConcurrentLinkedQueue<Task<?>> waiting = new ConcurrentLinkedQueue<>();
   private final AtomicInteger permits;
   private final AtomicInteger waitingCount = new AtomicInteger();
@@ -62,7 +61,6 @@ public final class OffloadPool {
     }
     this.spec = spec;
     this.executor = executor;
-    this.bound = bound;
     this.permits = new AtomicInteger(bound);
   }
 
@@ -74,11 +72,6 @@ public final class OffloadPool {
   /** The pool's kind: {@code io} or {@code cpu}. */
   public String kind() {
     return spec.kind() == PoolSpec.Kind.IO ? "io" : "cpu";
-  }
-
-  /** The most offloads of this pool that run at once ({@link Integer#MAX_VALUE}: no bound). */
-  public int bound() {
-    return bound;
   }
 
   /** Offloads waiting for a worker. */
