@@ -3,7 +3,9 @@ package dev.loopkit;
 import static java.util.Objects.requireNonNull;
 
 import dev.loopkit.internal.Abandonable;
-import dev.loopkit.internal.EventLoop;
+import dev.loopkit.internal.Fatal;
+import dev.loopkit.internal.PromiseHost;
+import dev.loopkit.internal.Suspensions;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -62,7 +64,7 @@ public final class Promise<T> implements CompletionStage<T> {
     }
   }
 
-  private final EventLoop loop;
+  private final PromiseHost host;
   private volatile Object result;
   private volatile CompletableFuture<T> mirror;
   private volatile java.util.function.Consumer<Boolean> canceller;
@@ -72,8 +74,8 @@ public final class Promise<T> implements CompletionStage<T> {
   private boolean dispatched;
   private boolean handled;
 
-  private Promise(EventLoop loop) {
-    this.loop = loop;
+  private Promise(PromiseHost host) {
+    this.host = host;
   }
 
   // ---- making promises -------------------------------------------------------------------------
@@ -85,7 +87,7 @@ public final class Promise<T> implements CompletionStage<T> {
 
   /** A pending promise owned by {@code loop}, with its resolve and reject functions. */
   public static <T> Resolvers<T> withResolvers(Loop loop) {
-    return new Resolvers<>(new Promise<>(EventLoop.of(requireNonNull(loop, "loop"))));
+    return new Resolvers<>(new Promise<>(PromiseHost.of(requireNonNull(loop, "loop"))));
   }
 
   /** A promise of the current loop resolved with {@code value} (adopted if it is a stage). */
@@ -95,7 +97,7 @@ public final class Promise<T> implements CompletionStage<T> {
 
   /** A promise of {@code loop} resolved with {@code value} (adopted if it is a stage). */
   public static <T> Promise<T> resolve(Loop loop, T value) {
-    Promise<T> p = new Promise<>(EventLoop.of(requireNonNull(loop, "loop")));
+    Promise<T> p = new Promise<>(PromiseHost.of(requireNonNull(loop, "loop")));
     p.resolveWith(value);
     return p;
   }
@@ -108,7 +110,7 @@ public final class Promise<T> implements CompletionStage<T> {
   /** A promise of {@code loop} rejected with {@code reason}. */
   public static <T> Promise<T> reject(Loop loop, Throwable reason) {
     requireNonNull(reason, "reason");
-    Promise<T> p = new Promise<>(EventLoop.of(requireNonNull(loop, "loop")));
+    Promise<T> p = new Promise<>(PromiseHost.of(requireNonNull(loop, "loop")));
     p.settle(new Failure(reason));
     return p;
   }
@@ -118,7 +120,7 @@ public final class Promise<T> implements CompletionStage<T> {
    */
   public static Promise<Void> delay(Duration delay) {
     requireNonNull(delay, "delay");
-    return EventLoop.of(Loop.current()).delay(delay);
+    return PromiseHost.of(Loop.current()).delay(delay);
   }
 
   /**
@@ -240,7 +242,7 @@ public final class Promise<T> implements CompletionStage<T> {
    */
   public Promise<T> andFinally(Runnable onFinally) {
     requireNonNull(onFinally, "onFinally");
-    Promise<T> derived = new Promise<>(loop);
+    Promise<T> derived = new Promise<>(host);
     addReaction(
         new Reaction(this) {
           @Override
@@ -253,7 +255,7 @@ public final class Promise<T> implements CompletionStage<T> {
             try {
               onFinally.run();
             } catch (Throwable t) {
-              EventLoop.rethrowIfFatal(t);
+              Fatal.rethrowIfFatal(t);
               derived.rejectWith(t);
               return;
             }
@@ -265,7 +267,7 @@ public final class Promise<T> implements CompletionStage<T> {
 
   private <R> Promise<R> chain(
       Function<? super T, ?> onFulfilled, Function<? super Throwable, ?> onRejected) {
-    Promise<R> derived = new Promise<>(loop);
+    Promise<R> derived = new Promise<>(host);
     addReaction(
         new Reaction(this) {
           @Override
@@ -292,7 +294,7 @@ public final class Promise<T> implements CompletionStage<T> {
                 next = onFulfilled.apply((T) unmask(r));
               }
             } catch (Throwable t) {
-              EventLoop.rethrowIfFatal(t);
+              Fatal.rethrowIfFatal(t);
               derived.rejectWith(t);
               return;
             }
@@ -334,7 +336,7 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   private <R> Promise<R> step(java.util.concurrent.Executor executor, Step<R> step) {
-    Promise<R> derived = new Promise<>(loop);
+    Promise<R> derived = new Promise<>(host);
     addReaction(
         new Reaction(this) {
           @Override
@@ -351,7 +353,7 @@ public final class Promise<T> implements CompletionStage<T> {
             try {
               executor.execute(() -> runStep(step, r, derived));
             } catch (Throwable t) {
-              EventLoop.rethrowIfFatal(t);
+              Fatal.rethrowIfFatal(t);
               derived.rejectWith(t);
             }
           }
@@ -363,7 +365,7 @@ public final class Promise<T> implements CompletionStage<T> {
     try {
       step.apply(r, derived);
     } catch (Throwable t) {
-      EventLoop.rethrowIfFatal(t);
+      Fatal.rethrowIfFatal(t);
       derived.rejectWith(t);
     }
   }
@@ -394,10 +396,10 @@ public final class Promise<T> implements CompletionStage<T> {
   @SuppressWarnings("unchecked")
   private <U> Promise<U> local(CompletionStage<U> other) {
     requireNonNull(other, "other");
-    if (other instanceof Promise<?> p && p.loop == loop) {
+    if (other instanceof Promise<?> p && p.host == host) {
       return (Promise<U>) p;
     }
-    Promise<U> p = new Promise<>(loop);
+    Promise<U> p = new Promise<>(host);
     p.resolveWith(other);
     return p;
   }
@@ -405,7 +407,7 @@ public final class Promise<T> implements CompletionStage<T> {
   /** Fulfilled with both values once both are fulfilled; rejected by the first rejection. */
   private <U> Promise<Object[]> both(CompletionStage<? extends U> other) {
     Promise<? extends U> o = local(other);
-    Promise<Object[]> out = new Promise<>(loop);
+    Promise<Object[]> out = new Promise<>(host);
     Object[] values = new Object[2];
     int[] remaining = {2};
     this.react(
@@ -430,7 +432,7 @@ public final class Promise<T> implements CompletionStage<T> {
   /** Settles as the first of this and {@code other} to settle. */
   private Promise<T> either(CompletionStage<? extends T> other) {
     Promise<? extends T> o = local(other);
-    Promise<T> out = new Promise<>(loop);
+    Promise<T> out = new Promise<>(host);
     this.react(out::resolveWith, out::rejectWith);
     o.react(out::resolveWith, out::rejectWith);
     return out;
@@ -443,7 +445,7 @@ public final class Promise<T> implements CompletionStage<T> {
 
   @Override
   public <U> Promise<U> thenApplyAsync(Function<? super T, ? extends U> fn) {
-    return thenApply0(fn, loop);
+    return thenApply0(fn, host.loop());
   }
 
   @Override
@@ -471,7 +473,7 @@ public final class Promise<T> implements CompletionStage<T> {
 
   @Override
   public Promise<Void> thenAcceptAsync(java.util.function.Consumer<? super T> action) {
-    return thenAccept0(action, loop);
+    return thenAccept0(action, host.loop());
   }
 
   @Override
@@ -500,7 +502,7 @@ public final class Promise<T> implements CompletionStage<T> {
 
   @Override
   public Promise<Void> thenRunAsync(Runnable action) {
-    return thenRun0(action, loop);
+    return thenRun0(action, host.loop());
   }
 
   @Override
@@ -531,7 +533,7 @@ public final class Promise<T> implements CompletionStage<T> {
   public <U, V> Promise<V> thenCombineAsync(
       CompletionStage<? extends U> other,
       java.util.function.BiFunction<? super T, ? super U, ? extends V> fn) {
-    return thenCombine0(other, fn, loop);
+    return thenCombine0(other, fn, host.loop());
   }
 
   @Override
@@ -570,7 +572,7 @@ public final class Promise<T> implements CompletionStage<T> {
   public <U> Promise<Void> thenAcceptBothAsync(
       CompletionStage<? extends U> other,
       java.util.function.BiConsumer<? super T, ? super U> action) {
-    return thenAcceptBoth0(other, action, loop);
+    return thenAcceptBoth0(other, action, host.loop());
   }
 
   @Override
@@ -602,7 +604,7 @@ public final class Promise<T> implements CompletionStage<T> {
 
   @Override
   public Promise<Void> runAfterBothAsync(CompletionStage<?> other, Runnable action) {
-    return runAfterBoth0(other, action, loop);
+    return runAfterBoth0(other, action, host.loop());
   }
 
   @Override
@@ -634,7 +636,7 @@ public final class Promise<T> implements CompletionStage<T> {
   public <U> Promise<U> applyToEitherAsync(
       CompletionStage<? extends T> other, Function<? super T, U> fn) {
     requireNonNull(fn, "fn");
-    return either(other).thenApply0(fn, loop);
+    return either(other).thenApply0(fn, host.loop());
   }
 
   @Override
@@ -657,7 +659,7 @@ public final class Promise<T> implements CompletionStage<T> {
   public Promise<Void> acceptEitherAsync(
       CompletionStage<? extends T> other, java.util.function.Consumer<? super T> action) {
     requireNonNull(action, "action");
-    return either(other).thenAccept0(action, loop);
+    return either(other).thenAccept0(action, host.loop());
   }
 
   @Override
@@ -676,7 +678,7 @@ public final class Promise<T> implements CompletionStage<T> {
 
   @Override
   public Promise<Void> runAfterEitherAsync(CompletionStage<?> other, Runnable action) {
-    return runAfterEither0(other, action, loop);
+    return runAfterEither0(other, action, host.loop());
   }
 
   @Override
@@ -694,7 +696,7 @@ public final class Promise<T> implements CompletionStage<T> {
 
   @Override
   public <U> Promise<U> thenComposeAsync(Function<? super T, ? extends CompletionStage<U>> fn) {
-    return thenCompose0(fn, loop);
+    return thenCompose0(fn, host.loop());
   }
 
   @Override
@@ -725,7 +727,7 @@ public final class Promise<T> implements CompletionStage<T> {
   @Override
   public <U> Promise<U> handleAsync(
       java.util.function.BiFunction<? super T, Throwable, ? extends U> fn) {
-    return handle0(fn, loop);
+    return handle0(fn, host.loop());
   }
 
   @Override
@@ -756,7 +758,7 @@ public final class Promise<T> implements CompletionStage<T> {
   @Override
   public Promise<T> whenCompleteAsync(
       java.util.function.BiConsumer<? super T, ? super Throwable> action) {
-    return whenComplete0(action, loop);
+    return whenComplete0(action, host.loop());
   }
 
   @Override
@@ -777,7 +779,7 @@ public final class Promise<T> implements CompletionStage<T> {
           try {
             action.accept(reason == null ? valueOf(r) : null, reason);
           } catch (Throwable t) {
-            EventLoop.rethrowIfFatal(t);
+            Fatal.rethrowIfFatal(t);
             if (reason != null) {
               if (reason != t) {
                 reason.addSuppressed(t);
@@ -798,7 +800,7 @@ public final class Promise<T> implements CompletionStage<T> {
 
   @Override
   public Promise<T> exceptionallyAsync(Function<Throwable, ? extends T> fn) {
-    return exceptionally0(fn, loop);
+    return exceptionally0(fn, host.loop());
   }
 
   @Override
@@ -830,7 +832,7 @@ public final class Promise<T> implements CompletionStage<T> {
   @Override
   public Promise<T> exceptionallyComposeAsync(
       Function<Throwable, ? extends CompletionStage<T>> fn) {
-    return exceptionallyCompose0(fn, loop);
+    return exceptionallyCompose0(fn, host.loop());
   }
 
   @Override
@@ -896,7 +898,7 @@ public final class Promise<T> implements CompletionStage<T> {
   /** A promise of {@code loop} that settles as {@code stage} completes (adopting it). */
   public static <T> Promise<T> from(Loop loop, CompletionStage<? extends T> stage) {
     requireNonNull(stage, "stage");
-    Promise<T> p = new Promise<>(EventLoop.of(requireNonNull(loop, "loop")));
+    Promise<T> p = new Promise<>(PromiseHost.of(requireNonNull(loop, "loop")));
     if (stage instanceof java.util.concurrent.Future<?> f) {
       p.canceller = f::cancel;
     }
@@ -908,7 +910,7 @@ public final class Promise<T> implements CompletionStage<T> {
 
   /** The loop whose microtasks run this promise's reactions. */
   public Loop loop() {
-    return loop;
+    return host.loop();
   }
 
   /** Whether this promise is neither fulfilled nor rejected yet. */
@@ -993,12 +995,12 @@ public final class Promise<T> implements CompletionStage<T> {
    * @throws IllegalStateException on a loop whose carrier cannot suspend callbacks
    */
   private boolean suspendUntilSettled(String call) {
-    EventLoop current = EventLoop.currentOrNull();
+    PromiseHost current = PromiseHost.currentOrNull();
     if (current == null || !current.inEventLoop()) {
       return false;
     }
-    EventLoop.Suspension s = current.beginSuspension(call);
-    Promise<T> local = current == loop ? this : from(current, this);
+    Suspensions.Suspension s = current.beginSuspension(call);
+    Promise<T> local = current == host ? this : from(current.loop(), this);
     local.addReaction(
         new Reaction(local) {
           @Override
@@ -1146,10 +1148,19 @@ public final class Promise<T> implements CompletionStage<T> {
    * NewPromiseResolveThenableJob; for a foreign stage, its completion is handed to the loop.
    */
   private void adopt(CompletionStage<?> stage) {
-    if (stage instanceof Promise<?> p && p.loop == loop) {
+    if (stage instanceof Promise<?> p && p.host == host) {
       Adoption hop = new Adoption(p);
-      if (!loop.enqueueMicrotaskFromAnyThread(hop)) {
-        hop.abandon(loop.terminatedException());
+      boolean queued;
+      if (!host.inEventLoop()) {
+        queued = host.handIn(() -> host.queueReaction(hop));
+      } else if (host.terminatedHere()) {
+        queued = false;
+      } else {
+        host.queueReaction(hop);
+        queued = true;
+      }
+      if (!queued) {
+        hop.abandon(host.terminatedException());
       }
     } else {
       stage.whenComplete(
@@ -1201,9 +1212,9 @@ public final class Promise<T> implements CompletionStage<T> {
     if (m != null) {
       complete(m, r);
     }
-    if (loop.inEventLoop()) {
+    if (host.inEventLoop()) {
       dispatch();
-    } else if (!loop.executeInternal(this::dispatch)) {
+    } else if (!host.handIn(this::dispatch)) {
       abandonReactions(); // the loop has terminated: no reaction can run
     }
     return true;
@@ -1235,7 +1246,7 @@ public final class Promise<T> implements CompletionStage<T> {
       return; // the outer call goes on with it
     }
     try {
-      LoopTerminatedException why = loop.terminatedException();
+      LoopTerminatedException why = host.terminatedException();
       for (Abandonable a; (a = queue.poll()) != null; ) {
         a.abandon(why);
       }
@@ -1255,7 +1266,7 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   private void dispatch() {
-    if (loop.terminatedHere()) {
+    if (host.terminatedHere()) {
       abandonReactions();
       return;
     }
@@ -1264,33 +1275,33 @@ public final class Promise<T> implements CompletionStage<T> {
     reactions = null;
     if (rs == null) {
       if (result instanceof Failure && !handled) {
-        loop.trackRejection(this);
+        host.trackRejection(new Unhandled(this));
       }
     } else if (rs instanceof Reaction one) {
-      loop.enqueueMicrotask(one);
+      host.queueReaction(one);
     } else {
       @SuppressWarnings("unchecked")
       List<Reaction> list = (List<Reaction>) rs;
       for (Reaction r : list) {
-        loop.enqueueMicrotask(r);
+        host.queueReaction(r);
       }
     }
   }
 
   private void addReaction(Reaction reaction) {
-    if (!loop.inEventLoop()) {
-      if (!loop.executeInternal(() -> addReaction(reaction))) {
+    if (!host.inEventLoop()) {
+      if (!host.handIn(() -> addReaction(reaction))) {
         abandon(reaction); // the loop has terminated: it could never run
       }
       return;
     }
-    if (loop.terminatedHere()) {
+    if (host.terminatedHere()) {
       abandon(reaction);
       return;
     }
     handled = true;
     if (dispatched) {
-      loop.enqueueMicrotask(reaction);
+      host.queueReaction(reaction);
     } else if (reactions == null) {
       reactions = reaction;
     } else if (reactions instanceof Reaction one) {
@@ -1305,12 +1316,23 @@ public final class Promise<T> implements CompletionStage<T> {
     }
   }
 
-  /**
-   * Whether this rejected promise still has no handler; read by the loop at the end of the
-   * checkpoint.
-   */
-  public boolean isUnhandledRejection() {
-    return result instanceof Failure && !handled;
+  /** A rejection with no handler yet, as the loop sees it at the end of the checkpoint. */
+  private static final class Unhandled implements PromiseHost.Rejection {
+    private final Promise<?> promise;
+
+    Unhandled(Promise<?> promise) {
+      this.promise = promise;
+    }
+
+    @Override
+    public boolean unhandled() {
+      return promise.result instanceof Failure && !promise.handled;
+    }
+
+    @Override
+    public Throwable reason() {
+      return ((Failure) promise.result).reason;
+    }
   }
 
   private static Object unmask(Object r) {
@@ -1365,7 +1387,7 @@ public final class Promise<T> implements CompletionStage<T> {
       for (int i = 0; i < inputs.size(); i++) {
         requireNonNull(inputs.get(i), "promises[" + i + "]");
       }
-      this.out = new Promise<>(EventLoop.of(Loop.current()));
+      this.out = new Promise<>(PromiseHost.of(Loop.current()));
       this.inputs = inputs;
       this.size = inputs.size();
       this.remaining = size;
@@ -1380,10 +1402,10 @@ public final class Promise<T> implements CompletionStage<T> {
       for (int i = 0; i < size; i++) {
         CompletionStage<? extends T> s = inputs.get(i);
         Promise<T> p;
-        if (s instanceof Promise<?> q && q.loop == out.loop) {
+        if (s instanceof Promise<?> q && q.host == out.host) {
           p = (Promise<T>) q;
         } else {
-          p = new Promise<>(out.loop);
+          p = new Promise<>(out.host);
           p.resolveWith(s);
         }
         body.accept(i, p);

@@ -68,7 +68,7 @@ abstract class HandleBase implements Handle {
     if (loop.inEventLoop()) {
       changeRef(value);
     } else {
-      loop.executeInternal(() -> changeRef(value));
+      loop.pollQueue.handIn(() -> changeRef(value), true);
     }
   }
 
@@ -82,7 +82,7 @@ abstract class HandleBase implements Handle {
       return;
     }
     try {
-      loop.addCloseCallback(callback); // first: a pending close callback holds the loop open
+      loop.closing.add(callback); // first: a pending close callback holds the loop open
     } finally {
       onClose();
     }

@@ -9,7 +9,7 @@ import java.lang.invoke.VarHandle;
  * QUEUED -> RUNNING or QUEUED -> CANCELLED by CAS, so it runs or its cancel returns true, never
  * both.
  */
-final class ImmediateTask extends HandleBase implements Immediate, EventLoop.Arrival {
+final class ImmediateTask extends HandleBase implements Immediate, QueueItem {
   static final int QUEUED = 0;
   static final int RUNNING = 1;
   static final int CANCELLED = 2;
@@ -51,7 +51,7 @@ final class ImmediateTask extends HandleBase implements Immediate, EventLoop.Arr
   @Override
   public boolean cancel() {
     if (STATE.compareAndSet(this, QUEUED, CANCELLED)) {
-      loop.immediateCancelled(this);
+      loop.immediates.cancelled(this);
       return true;
     }
     return false;
@@ -76,11 +76,6 @@ final class ImmediateTask extends HandleBase implements Immediate, EventLoop.Arr
 
   @Override
   void changeRef(boolean value) {
-    loop.changeImmediateRef(this, value);
-  }
-
-  @Override
-  public void arrive(EventLoop loop) {
-    loop.immediateArrived(this);
+    loop.immediates.changeRef(this, value);
   }
 }

@@ -16,7 +16,7 @@ final class KeepAliveHandle extends HandleBase implements KeepAlive {
 
   @Override
   public boolean isActive() {
-    return loop.keepAliveActive(this);
+    return loop.keepAlives.isOpen(this);
   }
 
   @Override
@@ -26,7 +26,7 @@ final class KeepAliveHandle extends HandleBase implements KeepAlive {
 
   @Override
   void onClose() {
-    loop.keepAliveClosed(this);
+    loop.keepAlives.closed(this);
   }
 
   @Override
@@ -43,6 +43,6 @@ final class KeepAliveHandle extends HandleBase implements KeepAlive {
 
   @Override
   void changeRef(boolean value) {
-    loop.changeKeepAliveRef(this, value);
+    setRefFlag(value);
   }
 }

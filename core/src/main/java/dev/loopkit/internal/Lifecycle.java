@@ -186,6 +186,26 @@ abstract class Lifecycle extends java.util.concurrent.AbstractExecutorService {
     }
   }
 
+  /** The loop's name, for messages. */
+  public abstract String name();
+
+  /**
+   * Refuses new work once the loop is shutting down.
+   *
+   * @throws java.util.concurrent.RejectedExecutionException if it accepts no new work
+   */
+  final void checkAccepting(String call) {
+    if (!accepting()) {
+      throw rejected(call);
+    }
+  }
+
+  /** The refusal of {@code call}: the loop is shutting down. */
+  final java.util.concurrent.RejectedExecutionException rejected(String call) {
+    return new java.util.concurrent.RejectedExecutionException(
+        call + ": the loop " + name() + " is shutting down and accepts no new work");
+  }
+
   /** The state's name, for messages. */
   final String stateName() {
     return NAMES[state()];

@@ -141,7 +141,7 @@ final class LoopDelayMonitor implements DelayMonitor {
     if (loop.inEventLoop()) {
       cancel.run();
     } else {
-      loop.executeInternal(cancel);
+      loop.pollQueue.handIn(cancel, true);
     }
   }
 }

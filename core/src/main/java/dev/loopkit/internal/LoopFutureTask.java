@@ -58,7 +58,7 @@ final class LoopFutureTask<V> extends FutureTask<V> {
   @Override
   protected void setException(Throwable t) {
     super.setException(t);
-    if (EventLoop.isFatal(t)) {
+    if (Fatal.isFatal(t)) {
       fatal = t;
     }
   }

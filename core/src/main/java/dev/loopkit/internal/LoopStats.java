@@ -12,8 +12,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * <pre>{@code
  * Implementation notes
  *
- * Counts of turns and of callbacks per phase are plain fields of the loop (EventLoopTurnFields),
- * incremented as each starts: no atomic and no VarHandle on the hot path. The call to the callback
+ * Counts of turns and of callbacks per phase are plain fields of the turn driver, each phase and
+ * the microtask queue, incremented as each starts: no atomic and no VarHandle on the hot path. The call to the callback
  * that follows each increment publishes it; other threads read them here, opaque (a 64-bit long
  * read is not torn on the JVMs we run). The loop writes busy time every 64 turns and when a thread
  * lets the loop go, and depths per turn, both opaque and only while instruments are attached (a
@@ -43,12 +43,11 @@ public final class LoopStats {
     "timers", "poll", "check", "close", "nextTick", "microtask"
   };
 
-  static final int TIMERS = 0;
-  static final int CLOSE = 3;
-
   private static final VarHandle BUSY;
   private static final VarHandle TURNS;
-  private static final VarHandle[] RUN = new VarHandle[PHASES.length];
+  private static final VarHandle STARTED;
+  private static final VarHandle TICKS;
+  private static final VarHandle MICROTASKS;
   private static final VarHandle IMMEDIATES;
   private static final VarHandle TIMERS_DEPTH;
   private static final int STAMPS = 256;
@@ -57,13 +56,10 @@ public final class LoopStats {
     try {
       MethodHandles.Lookup l = MethodHandles.lookup();
       BUSY = l.findVarHandle(LoopStats.class, "busyNanos", long.class);
-      TURNS = l.findVarHandle(EventLoopTurnFields.class, "turns", long.class);
-      String[] fields = {
-        "timersRun", "pollRun", "checkRun", "closeRun", "ticksRun", "microtasksRun"
-      };
-      for (int i = 0; i < fields.length; i++) {
-        RUN[i] = l.findVarHandle(EventLoopTurnFields.class, fields[i], long.class);
-      }
+      TURNS = l.findVarHandle(TurnDriver.class, "turns", long.class);
+      STARTED = l.findVarHandle(Phase.class, "started", long.class);
+      TICKS = l.findVarHandle(MicrotaskQueue.class, "ticksRun", long.class);
+      MICROTASKS = l.findVarHandle(MicrotaskQueue.class, "microtasksRun", long.class);
       IMMEDIATES = l.findVarHandle(LoopStats.class, "immediates", int.class);
       TIMERS_DEPTH = l.findVarHandle(LoopStats.class, "timers", int.class);
     } catch (ReflectiveOperationException e) {
@@ -73,7 +69,7 @@ public final class LoopStats {
 
   private record Stamp(long ticket, long nanos) {}
 
-  private final EventLoopTurnFields loop;
+  private final TurnDriver driver;
   private final AtomicReferenceArray<Stamp> stamps = new AtomicReferenceArray<>(STAMPS);
   private final AtomicLong blocked = new AtomicLong();
   private final int sampleShift; // log2 of sampleEvery
@@ -88,8 +84,8 @@ public final class LoopStats {
   @SuppressWarnings("unused") // through TIMERS_DEPTH
   private int timers;
 
-  LoopStats(EventLoopTurnFields loop, int sampleEvery) {
-    this.loop = loop;
+  LoopStats(TurnDriver driver, int sampleEvery) {
+    this.driver = driver;
     this.sampleShift = Integer.numberOfTrailingZeros(sampleEvery);
   }
 
@@ -150,7 +146,19 @@ public final class LoopStats {
 
   /** Callbacks run in {@code phase} (an index of {@link #PHASES}) so far. */
   public long callbacks(int phase) {
-    return (long) RUN[phase].getOpaque(loop);
+    return switch (phase) {
+      case TurnDriver.TIMERS -> started(driver.timers);
+      case TurnDriver.POLL -> started(driver.poll);
+      case TurnDriver.CHECK -> started(driver.immediates);
+      case TurnDriver.CLOSE -> started(driver.closing);
+      case 4 -> (long) TICKS.getOpaque(driver.microtasks());
+      case 5 -> (long) MICROTASKS.getOpaque(driver.microtasks());
+      default -> throw new IllegalArgumentException("phase: " + phase + " is not in 0..5");
+    };
+  }
+
+  private static long started(Phase phase) {
+    return (long) STARTED.getOpaque(phase);
   }
 
   /**
@@ -158,10 +166,9 @@ public final class LoopStats {
    * a chain of them shows as its callback's checkpoint (the watchdog's view).
    */
   long progress() {
-    long p = (long) TURNS.getOpaque(loop);
-    for (int i = TIMERS; i <= CLOSE; i++) {
-      p += (long) RUN[i].getOpaque(loop);
-    }
+    long p = (long) TURNS.getOpaque(driver);
+    p += started(driver.timers) + started(driver.poll);
+    p += started(driver.immediates) + started(driver.closing);
     return p;
   }
 

@@ -296,8 +296,8 @@ public final class OffloadPool {
         p.completed.increment();
         p.active.decrementAndGet();
       }
-      loop.offloadCompleted(this, value, failure);
-      if (failure != null && EventLoop.isFatal(failure)) {
+      loop.offloads.completed(this, value, failure);
+      if (failure != null && Fatal.isFatal(failure)) {
         throw (Error) failure;
       }
     }

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeoutException;
  * <pre>{@code
  * Implementation notes
  *
- * The timer state (TimerTask) decides who owns a run: the loop (SCHEDULED -> RUNNING), cancel()
+ * The timer state (LoopTimer) decides who owns a run: the loop (SCHEDULED -> RUNNING), cancel()
  * or shutdownNow() (SCHEDULED -> CANCELLED). result mirrors the outcome for blocking callers: a
  * one-shot task completes it with its value or exception; a periodic task completes it only by
  * throwing (which stops it, as the JDK says) or by being cancelled. A repeat at a fixed rate is
@@ -24,7 +24,7 @@ import java.util.concurrent.TimeoutException;
  * delay.
  * }</pre>
  */
-final class ScheduledTask<V> extends TimerTask implements RunnableScheduledFuture<V> {
+final class ScheduledTask<V> extends LoopTimer implements RunnableScheduledFuture<V> {
   enum Repeat {
     ONCE,
     FIXED_RATE,
@@ -65,13 +65,13 @@ final class ScheduledTask<V> extends TimerTask implements RunnableScheduledFutur
     } catch (Throwable t) {
       casState(RUNNING, CANCELLED);
       result.completeExceptionally(t);
-      loop.scheduledDone(this);
-      EventLoop.rethrowIfFatal(t); // after the future failed with it: it stops the loop too
+      loop.timers.scheduledDone(this);
+      Fatal.rethrowIfFatal(t); // after the future failed with it: it stops the loop too
       return;
     }
     if (repeat == Repeat.ONCE) {
       result.complete(value);
-      loop.scheduledDone(this);
+      loop.timers.scheduledDone(this);
     }
   }
 
@@ -88,7 +88,7 @@ final class ScheduledTask<V> extends TimerTask implements RunnableScheduledFutur
   @Override
   void cancelledByLoop() {
     result.cancel(false);
-    loop.scheduledDone(this);
+    loop.timers.scheduledDone(this);
   }
 
   @Override
@@ -101,7 +101,7 @@ final class ScheduledTask<V> extends TimerTask implements RunnableScheduledFutur
     boolean c = super.cancel();
     if (c && !result.isDone()) {
       result.cancel(false);
-      loop.scheduledDone(this);
+      loop.timers.scheduledDone(this);
     }
     return c;
   }

@@ -9,7 +9,7 @@ import java.util.function.Consumer;
  * TimerQueue}; confined to the loop.
  */
 final class TimerHeap {
-  private TimerTask[] heap = new TimerTask[16];
+  private LoopTimer[] heap = new LoopTimer[16];
   private int size;
 
   boolean isEmpty() {
@@ -17,18 +17,18 @@ final class TimerHeap {
   }
 
   /** The first timer, or null. */
-  TimerTask peek() {
+  LoopTimer peek() {
     return size == 0 ? null : heap[0];
   }
 
   /** Removes and returns the first timer; only when not empty. */
-  TimerTask poll() {
-    TimerTask t = heap[0];
+  LoopTimer poll() {
+    LoopTimer t = heap[0];
     removeAt(0);
     return t;
   }
 
-  void add(TimerTask t) {
+  void add(LoopTimer t) {
     if (size == heap.length) {
       heap = Arrays.copyOf(heap, size * 2);
     }
@@ -39,11 +39,11 @@ final class TimerHeap {
   }
 
   /** Removes {@code t}, which is in this heap. */
-  void remove(TimerTask t) {
+  void remove(LoopTimer t) {
     removeAt(t.index);
   }
 
-  void forEach(Consumer<TimerTask> action) {
+  void forEach(Consumer<LoopTimer> action) {
     for (int i = 0; i < size; i++) {
       action.accept(heap[i]);
     }
@@ -58,7 +58,7 @@ final class TimerHeap {
     heap[i].index = -1;
     int last = --size;
     if (i != last) {
-      TimerTask moved = heap[last];
+      LoopTimer moved = heap[last];
       heap[i] = moved;
       moved.index = i;
       heap[last] = null;
@@ -71,16 +71,16 @@ final class TimerHeap {
     }
   }
 
-  static boolean before(TimerTask a, TimerTask b) {
+  static boolean before(LoopTimer a, LoopTimer b) {
     long d = a.deadline - b.deadline;
     return d < 0 || (d == 0 && a.seq < b.seq);
   }
 
   private void siftUp(int i) {
-    TimerTask t = heap[i];
+    LoopTimer t = heap[i];
     while (i > 0) {
       int parent = (i - 1) >>> 1;
-      TimerTask p = heap[parent];
+      LoopTimer p = heap[parent];
       if (!before(t, p)) {
         break;
       }
@@ -93,11 +93,11 @@ final class TimerHeap {
   }
 
   private void siftDown(int i) {
-    TimerTask t = heap[i];
+    LoopTimer t = heap[i];
     int half = size >>> 1;
     while (i < half) {
       int child = 2 * i + 1;
-      TimerTask c = heap[child];
+      LoopTimer c = heap[child];
       int right = child + 1;
       if (right < size && before(heap[right], c)) {
         child = right;

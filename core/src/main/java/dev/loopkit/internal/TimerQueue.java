@@ -26,7 +26,7 @@ import java.util.function.Consumer;
  * common schedule-then-cancel O(1) (as in Netty's HashedWheelTimer, without its tick-granular
  * order) and a timer's way out one sort per tick instead of heap sifts over timer objects. A timer
  * removed from the run stays there, dead, until the run passes it.
- * A timer knows where it is and its index there (TimerTask.where, index).
+ * A timer knows where it is and its index there (LoopTimer.where, index).
  * }</pre>
  */
 final class TimerQueue {
@@ -37,7 +37,7 @@ final class TimerQueue {
   static final byte RUN = 4;
 
   /** (deadline, sequence) order; deadlines compared by difference, as nanoTime values. */
-  private static final Comparator<TimerTask> ORDER =
+  private static final Comparator<LoopTimer> ORDER =
       (a, b) -> {
         long d = a.deadline - b.deadline;
         return d != 0 ? (d < 0 ? -1 : 1) : Long.compare(a.seq, b.seq);
@@ -50,11 +50,11 @@ final class TimerQueue {
   private final TimerHeap ready = new TimerHeap();
   // The buckets the cursor passed, sorted once: run[runHead, runEnd). An entry is live while its
   // timer's where is RUN and its index is the entry's; a removed one is skipped when reached.
-  private TimerTask[] run = new TimerTask[64];
+  private LoopTimer[] run = new LoopTimer[64];
   private int runHead;
   private int runEnd;
   private final TimerHeap far = new TimerHeap();
-  private final TimerTask[][] buckets = new TimerTask[WHEEL][];
+  private final LoopTimer[][] buckets = new LoopTimer[WHEEL][];
   private final int[] bucketSizes = new int[WHEEL];
   private final long[] occupied = new long[WHEEL / 64];
   private boolean started; // whether cursor is set
@@ -78,14 +78,14 @@ final class TimerQueue {
   long peekDeadline() {
     long best = 0;
     boolean found = false;
-    TimerTask r = first();
+    LoopTimer r = first();
     if (r != null) {
       best = r.deadline;
       found = true;
     }
     int b = firstOccupied();
     if (b >= 0) {
-      TimerTask[] bucket = buckets[b];
+      LoopTimer[] bucket = buckets[b];
       for (int i = 0, n = bucketSizes[b]; i < n; i++) {
         if (!found || bucket[i].deadline - best < 0) {
           best = bucket[i].deadline;
@@ -102,7 +102,7 @@ final class TimerQueue {
    * Removes and returns the first timer if it is due at {@code now} and was armed before the phase
    * began (sequence below {@code passSeq}); otherwise null.
    */
-  TimerTask pollDue(long now, long passSeq) {
+  LoopTimer pollDue(long now, long passSeq) {
     if (size == 0) {
       return null;
     }
@@ -110,7 +110,7 @@ final class TimerQueue {
     if (!started || tick - cursor > 0) {
       advanceTo(tick);
     }
-    TimerTask t = first();
+    LoopTimer t = first();
     if (t == null || t.deadline - now > 0 || t.seq >= passSeq) {
       return null;
     }
@@ -123,7 +123,7 @@ final class TimerQueue {
     return t;
   }
 
-  void add(TimerTask t) {
+  void add(LoopTimer t) {
     if (!started) {
       started = true;
       cursor = (t.deadline - t.delayNanos) >> SHIFT; // about now
@@ -136,7 +136,7 @@ final class TimerQueue {
   }
 
   /** Removes {@code t} if it is queued; true if it was. */
-  boolean remove(TimerTask t) {
+  boolean remove(LoopTimer t) {
     switch (t.where) {
       case READY -> ready.remove(t);
       case FAR -> far.remove(t);
@@ -150,19 +150,19 @@ final class TimerQueue {
     return true;
   }
 
-  boolean contains(TimerTask t) {
+  boolean contains(LoopTimer t) {
     return t.where != NONE;
   }
 
   /** Adjusts the ref count after {@code t}'s ref flag changed from {@code !nowRef}. */
-  void refChanged(TimerTask t, boolean nowRef) {
+  void refChanged(LoopTimer t, boolean nowRef) {
     if (contains(t)) {
       refCount += nowRef ? 1 : -1;
     }
   }
 
   /** Each queued timer, in no particular order. */
-  void forEach(Consumer<TimerTask> action) {
+  void forEach(Consumer<LoopTimer> action) {
     for (int i = runHead; i < runEnd; i++) {
       if (liveInRun(i)) {
         action.accept(run[i]);
@@ -178,8 +178,8 @@ final class TimerQueue {
   }
 
   /** Removes every timer, passing each to {@code action}. */
-  void clear(Consumer<TimerTask> action) {
-    List<TimerTask> all = new ArrayList<>(size);
+  void clear(Consumer<LoopTimer> action) {
+    List<LoopTimer> all = new ArrayList<>(size);
     forEach(all::add);
     ready.clear();
     far.clear();
@@ -195,14 +195,14 @@ final class TimerQueue {
     Arrays.fill(occupied, 0);
     size = 0;
     refCount = 0;
-    for (TimerTask t : all) {
+    for (LoopTimer t : all) {
       t.where = NONE;
       t.index = -1;
       action.accept(t);
     }
   }
 
-  private void removed(TimerTask t) {
+  private void removed(LoopTimer t) {
     t.where = NONE;
     t.index = -1;
     size--;
@@ -212,7 +212,7 @@ final class TimerQueue {
   }
 
   /** Puts {@code t} where its tick belongs, given the cursor. */
-  private void place(TimerTask t) {
+  private void place(LoopTimer t) {
     long ahead = (t.deadline >> SHIFT) - cursor;
     if (ahead <= 0) {
       t.where = READY;
@@ -225,11 +225,11 @@ final class TimerQueue {
     }
   }
 
-  private void addToBucket(TimerTask t, int b) {
-    TimerTask[] bucket = buckets[b];
+  private void addToBucket(LoopTimer t, int b) {
+    LoopTimer[] bucket = buckets[b];
     int n = bucketSizes[b];
     if (bucket == null) {
-      bucket = buckets[b] = new TimerTask[16];
+      bucket = buckets[b] = new LoopTimer[16];
     } else if (n == bucket.length) {
       bucket = buckets[b] = Arrays.copyOf(bucket, n * 2);
     }
@@ -240,13 +240,13 @@ final class TimerQueue {
     t.index = n;
   }
 
-  private void removeFromBucket(TimerTask t) {
+  private void removeFromBucket(LoopTimer t) {
     int b = (int) (t.deadline >> SHIFT) & MASK;
-    TimerTask[] bucket = buckets[b];
+    LoopTimer[] bucket = buckets[b];
     int last = --bucketSizes[b];
     int i = t.index;
     if (i != last) {
-      TimerTask moved = bucket[last];
+      LoopTimer moved = bucket[last];
       bucket[i] = moved;
       moved.index = i;
     }
@@ -257,17 +257,17 @@ final class TimerQueue {
   }
 
   /** The first timer of the run and the ready heap, or null (drops dead run entries). */
-  private TimerTask first() {
+  private LoopTimer first() {
     while (runHead < runEnd && !liveInRun(runHead)) {
       run[runHead++] = null;
     }
-    TimerTask r = runHead < runEnd ? run[runHead] : null;
-    TimerTask h = ready.peek();
+    LoopTimer r = runHead < runEnd ? run[runHead] : null;
+    LoopTimer h = ready.peek();
     return r == null || (h != null && TimerHeap.before(h, r)) ? h : r;
   }
 
   private boolean liveInRun(int i) {
-    TimerTask t = run[i];
+    LoopTimer t = run[i];
     return t.where == RUN && t.index == i;
   }
 
@@ -311,7 +311,7 @@ final class TimerQueue {
     int n = 0;
     for (int i = runHead; i < runEnd; i++) {
       if (liveInRun(i)) {
-        TimerTask t = run[i];
+        LoopTimer t = run[i];
         t.index = n;
         run[n++] = t;
       }
@@ -324,13 +324,13 @@ final class TimerQueue {
 
   /** Appends bucket {@code b}'s timers to the run (unsorted until advanceTo sorts it). */
   private void drain(int b) {
-    TimerTask[] bucket = buckets[b];
+    LoopTimer[] bucket = buckets[b];
     int n = bucketSizes[b];
     if (runEnd + n > run.length) {
       run = Arrays.copyOf(run, Math.max(run.length * 2, runEnd + n));
     }
     for (int i = 0; i < n; i++) {
-      TimerTask t = bucket[i];
+      LoopTimer t = bucket[i];
       bucket[i] = null;
       t.where = RUN;
       t.index = runEnd;

@@ -90,7 +90,7 @@ final class Watchdog {
           w.look(now);
         }
       } catch (Throwable t) {
-        EventLoop.rethrowIfFatal(t);
+        Fatal.rethrowIfFatal(t);
         LOG.log(System.Logger.Level.ERROR, "[" + w.loop.name() + "] the watchdog failed", t);
       }
     }
@@ -175,29 +175,28 @@ final class Watchdog {
       try {
         handler.accept(w);
       } catch (Throwable h) {
-        EventLoop.rethrowIfFatal(h);
+        Fatal.rethrowIfFatal(h);
         LOG.log(
             System.Logger.Level.ERROR, "[" + loop.name() + "] the blocked-loop handler threw", h);
       }
     }
 
     /**
-     * Whether the innermost of the engine's callback frames is the checkpoint's (runGuarded,
-     * checkpoint) rather than a phase callback's (runCallback, fireTimer); other engine frames,
-     * such as a nextTick call inside a tick, are skipped.
+     * Whether the innermost of the engine's callback frames is the checkpoint's (MicrotaskQueue's
+     * runGuarded, checkpoint) rather than a phase callback's (TurnDriver.runCallback,
+     * TimerPhase.fire); other engine frames, such as a nextTick call inside a tick, are skipped.
      */
     private static boolean inCheckpoint(StackTraceElement[] stack) {
       for (StackTraceElement e : stack) {
-        if (e.getClassName().equals(EventLoop.class.getName())) {
-          switch (e.getMethodName()) {
-            case "runGuarded", "checkpoint" -> {
-              return true;
-            }
-            case "runCallback", "fireTimer" -> {
-              return false;
-            }
-            default -> {}
-          }
+        String c = e.getClassName();
+        String m = e.getMethodName();
+        if (c.equals(MicrotaskQueue.class.getName())
+            && (m.equals("runGuarded") || m.equals("checkpoint"))) {
+          return true;
+        }
+        if ((c.equals(TurnDriver.class.getName()) && m.equals("runCallback"))
+            || (c.equals(TimerPhase.class.getName()) && m.equals("fire"))) {
+          return false;
         }
       }
       return false;

@@ -1,5 +1,6 @@
 package dev.loopkit.spi;
 
+import dev.loopkit.internal.SuppressForbidden;
 import java.util.Objects;
 import java.util.function.LongSupplier;
 
@@ -46,6 +47,7 @@ enum SystemClock implements LoopClock {
   INSTANCE;
 
   @Override
+  @SuppressForbidden(reason = "the system clock itself")
   public long nanoTime() {
     return System.nanoTime();
   }

@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
  * across the wheel's ticks, its wrap-around, the far heap and long jumps of the clock.
  */
 class TimerQueueTest {
-  private static final Comparator<TimerTask> ORDER =
-      Comparator.<TimerTask>comparingLong(t -> t.deadline).thenComparingLong(t -> t.seq);
+  private static final Comparator<LoopTimer> ORDER =
+      Comparator.<LoopTimer>comparingLong(t -> t.deadline).thenComparingLong(t -> t.seq);
 
   @Test
   void pollsInExactDeadlineOrderLikeASortedSet() {
@@ -32,8 +32,8 @@ class TimerQueueTest {
   private static void run(long seed) {
     SplittableRandom random = new SplittableRandom(seed);
     TimerQueue q = new TimerQueue();
-    TreeSet<TimerTask> model = new TreeSet<>(ORDER);
-    List<TimerTask> live = new ArrayList<>();
+    TreeSet<LoopTimer> model = new TreeSet<>(ORDER);
+    List<LoopTimer> live = new ArrayList<>();
     long now = random.nextLong(-1L << 40, 1L << 40); // nanoTime has any origin
     long seq = 0;
     for (int step = 0; step < 2_000; step++) {
@@ -46,12 +46,12 @@ class TimerQueueTest {
               case 2 -> random.nextLong(0, 10_000_000_000L); // far
               default -> 1_000_000 * random.nextInt(3); // equal deadlines
             };
-        TimerTask t = new TimerTask(null, seq++, () -> {}, delay, 0, now + delay);
+        LoopTimer t = new LoopTimer(null, seq++, () -> {}, delay, 0, now + delay);
         q.add(t);
         model.add(t);
         live.add(t);
       } else if (op < 7 && !live.isEmpty()) {
-        TimerTask t = live.remove(random.nextInt(live.size()));
+        LoopTimer t = live.remove(random.nextInt(live.size()));
         assertTrue(q.remove(t), "seed " + seed);
         assertFalse(q.remove(t), "seed " + seed);
         model.remove(t);
@@ -60,14 +60,14 @@ class TimerQueueTest {
             random.nextBoolean()
                 ? random.nextLong(0, 3_000_000)
                 : random.nextLong(0, 1_000_000_000L);
-        for (TimerTask t; (t = q.pollDue(now, Long.MAX_VALUE)) != null; ) {
-          TimerTask expected = model.pollFirst();
+        for (LoopTimer t; (t = q.pollDue(now, Long.MAX_VALUE)) != null; ) {
+          LoopTimer expected = model.pollFirst();
           assertSame(expected, t, "seed " + seed + " step " + step);
           assertTrue(t.deadline - now <= 0);
           live.remove(t);
           assertFalse(q.contains(t));
         }
-        TimerTask first = model.isEmpty() ? null : model.first();
+        LoopTimer first = model.isEmpty() ? null : model.first();
         assertTrue(first == null || first.deadline - now > 0, "a due timer was left");
       } else if (!model.isEmpty()) {
         assertEquals(model.first().deadline, q.peekDeadline(), "seed " + seed + " step " + step);
@@ -76,7 +76,7 @@ class TimerQueueTest {
       assertEquals(model.isEmpty(), q.isEmpty());
       assertEquals(model.size(), q.refCount()); // all ref'd
     }
-    List<TimerTask> cleared = new ArrayList<>();
+    List<LoopTimer> cleared = new ArrayList<>();
     q.clear(cleared::add);
     assertEquals(model.size(), cleared.size());
     assertTrue(q.isEmpty());
@@ -85,8 +85,8 @@ class TimerQueueTest {
   @Test
   void aTimerArmedDuringThePassWaitsForTheNext() {
     TimerQueue q = new TimerQueue();
-    TimerTask a = new TimerTask(null, 1, () -> {}, 0, 0, 100);
-    TimerTask b = new TimerTask(null, 2, () -> {}, 0, 0, 100);
+    LoopTimer a = new LoopTimer(null, 1, () -> {}, 0, 0, 100);
+    LoopTimer b = new LoopTimer(null, 2, () -> {}, 0, 0, 100);
     q.add(a);
     q.add(b);
     assertSame(a, q.pollDue(100, 2));

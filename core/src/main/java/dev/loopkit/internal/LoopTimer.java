@@ -13,10 +13,11 @@ import java.lang.invoke.VarHandle;
  * state moves SCHEDULED -> RUNNING -> (DONE | SCHEDULED again for an interval), or SCHEDULED ->
  * CANCELLED; the firing loop and cancel() race by CAS, so a timeout either runs or its cancel
  * returns true, never both. deadline, seq, where, index and refreshRequested are confined to the
- * loop. A timer made off the loop reaches it through the task queue (arrive()).
+ * loop. A timer made off the loop reaches it through the poll queue (TimerPhase.arrived).
  * }</pre>
  */
-class TimerTask extends HandleBase implements Timer, EventLoop.Arrival {
+sealed class LoopTimer extends HandleBase implements Timer, QueueItem
+    permits LoopTimer.CancelAware, ScheduledTask {
   static final int SCHEDULED = 0;
   static final int RUNNING = 1;
   static final int DONE = 2;
@@ -26,7 +27,7 @@ class TimerTask extends HandleBase implements Timer, EventLoop.Arrival {
 
   static {
     try {
-      STATE = MethodHandles.lookup().findVarHandle(TimerTask.class, "state", int.class);
+      STATE = MethodHandles.lookup().findVarHandle(LoopTimer.class, "state", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -45,7 +46,7 @@ class TimerTask extends HandleBase implements Timer, EventLoop.Arrival {
   boolean refreshRequested;
   boolean internal; // the loop's own (e.g. graceful shutdown's clock): survives shutdown()
 
-  TimerTask(
+  LoopTimer(
       EventLoop loop,
       long id,
       Runnable callback,
@@ -86,7 +87,7 @@ class TimerTask extends HandleBase implements Timer, EventLoop.Arrival {
       int s = state;
       if (s == SCHEDULED) {
         if (casState(SCHEDULED, CANCELLED)) {
-          loop.timerCancelled(this);
+          loop.timers.cancelled(this);
           return true;
         }
       } else if (s == RUNNING && periodNanos != 0) {
@@ -107,9 +108,9 @@ class TimerTask extends HandleBase implements Timer, EventLoop.Arrival {
   @Override
   public Timer refresh() {
     if (loop.inEventLoop()) {
-      loop.refreshTimer(this);
+      loop.timers.refresh(this);
     } else {
-      loop.executeInternal(() -> loop.refreshTimer(this));
+      loop.pollQueue.handIn(() -> loop.timers.refresh(this), true);
     }
     return this;
   }
@@ -128,12 +129,7 @@ class TimerTask extends HandleBase implements Timer, EventLoop.Arrival {
 
   @Override
   void changeRef(boolean value) {
-    loop.changeTimerRef(this, value);
-  }
-
-  @Override
-  public void arrive(EventLoop loop) {
-    loop.timerArrived(this);
+    loop.timers.changeRef(this, value);
   }
 
   /** Runs the callback; for the JDK face, a subclass adds its future's bookkeeping. */
@@ -148,4 +144,26 @@ class TimerTask extends HandleBase implements Timer, EventLoop.Arrival {
 
   /** The loop cancelled this timer (shutdown, termination); a future-bearing subclass says so. */
   void cancelledByLoop() {}
+
+  /** A timer that runs {@code onLoopCancel} when the loop, not the user, cancels it. */
+  static final class CancelAware extends LoopTimer {
+    private final Runnable onLoopCancel;
+
+    CancelAware(
+        EventLoop loop,
+        long id,
+        Runnable callback,
+        long delayNanos,
+        long periodNanos,
+        long deadline,
+        Runnable onLoopCancel) {
+      super(loop, id, callback, delayNanos, periodNanos, deadline);
+      this.onLoopCancel = onLoopCancel;
+    }
+
+    @Override
+    void cancelledByLoop() {
+      onLoopCancel.run();
+    }
+  }
 }
