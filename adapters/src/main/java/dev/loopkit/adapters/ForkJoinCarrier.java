@@ -30,7 +30,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * submits one task, or RUNNING -> RUNNING_WOKEN; so at most one task per loop exists and turns of
  * one loop never overlap. The pool's submission and the CAS on state order one task's turns
  * before the next's (happens-before), whichever worker runs them. A loop waiting for a timer
- * holds no worker: a one-thread timer service of the pool wakes it at the deadline.
+ * holds no worker: a one-thread timer service of the pool wakes it at the deadline. A loop with
+ * network I/O (an IoPoller) is the exception: idle, it holds one worker waiting in the poller
+ * (IO_WAIT, inside managedBlock), woken through the poller.
  * io offloads run on the same pool inside ForkJoinPool.managedBlock, so a blocking call makes the
  * pool add a worker instead of starving the loops; the engine runs at most the io pool's size at
  * once, so the workers added are bounded too.
@@ -42,6 +44,7 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
   private static final int RUNNING = 2;
   private static final int RUNNING_WOKEN = 3;
   private static final int DONE = 4;
+  private static final int IO_WAIT = 5; // idle with network I/O: a worker waits in the poller
 
   private final LoopDriver driver;
   private final SharedPool pool;
@@ -76,6 +79,11 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
         }
       } else if (s == RUNNING) {
         if (state.compareAndSet(RUNNING, RUNNING_WOKEN)) {
+          return;
+        }
+      } else if (s == IO_WAIT) {
+        if (state.compareAndSet(IO_WAIT, RUNNING_WOKEN)) {
+          driver.wakeIo();
           return;
         }
       } else {
@@ -125,6 +133,10 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
           pool.fj.execute(this);
           return;
         }
+        if (driver.hasIo()) {
+          awaitIo(next);
+          return;
+        }
         if (next == LoopDriver.Next.AT_DEADLINE && !driver.clock().isVirtual()) {
           armTimer(driver.nextDeadline() - driver.clock().nanoTime());
         }
@@ -138,6 +150,41 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
         }
       }
     }
+  }
+
+  /**
+   * Idle with network I/O: this worker waits in the poller (inside managedBlock, so the pool may
+   * add a worker meanwhile), until I/O, a wake-up or the next deadline; then the loop runs again.
+   */
+  private void awaitIo(LoopDriver.Next next) {
+    long wait =
+        next == LoopDriver.Next.AT_DEADLINE && !driver.clock().isVirtual()
+            ? Math.max(0, driver.nextDeadline() - driver.clock().nanoTime())
+            : -1;
+    if (wait != 0 && state.compareAndSet(RUNNING, IO_WAIT) && !driver.hasPendingWork()) {
+      try {
+        ForkJoinPool.managedBlock(
+            new ForkJoinPool.ManagedBlocker() {
+              boolean done;
+
+              @Override
+              public boolean block() {
+                driver.awaitIo(wait);
+                done = true;
+                return true;
+              }
+
+              @Override
+              public boolean isReleasable() {
+                return done || state.get() != IO_WAIT;
+              }
+            });
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    state.set(SCHEDULED);
+    pool.fj.execute(this);
   }
 
   private void armTimer(long delayNanos) {

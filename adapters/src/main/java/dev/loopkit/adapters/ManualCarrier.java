@@ -46,6 +46,7 @@ public final class ManualCarrier implements Carrier, ManualControl {
     Thread t = driving;
     if (t != null) {
       LockSupport.unpark(t);
+      driver.wakeIo(); // a driving thread may wait in the I/O poller
     }
   }
 
@@ -87,8 +88,13 @@ public final class ManualCarrier implements Carrier, ManualControl {
       while (!driver.isTerminatedForCarrier()) {
         woken = false;
         if (!step() && !woken && !driver.isTerminatedForCarrier()) {
-          // idle, not terminated (step() is false then too): only another thread can give it work
-          LockSupport.park(this);
+          // idle, not terminated (step() is false then too): only another thread, or I/O, can
+          // give it work
+          if (driver.hasIo()) {
+            driver.awaitIo(-1);
+          } else {
+            LockSupport.park(this);
+          }
         }
       }
     } finally {
@@ -101,6 +107,12 @@ public final class ManualCarrier implements Carrier, ManualControl {
     LoopDriver.Next next = untilIdle(new int[1]);
     if (next == LoopDriver.Next.TERMINATED) {
       return false;
+    }
+    if (driver.hasIo()) { // I/O that became ready meanwhile, without waiting for it
+      driver.awaitIo(0);
+      if (driver.hasPendingWork()) {
+        return true;
+      }
     }
     if (pendingOffloads() > 0) {
       runOffload(0);

@@ -20,6 +20,8 @@ import java.util.concurrent.locks.LockSupport;
  * producer's enqueue-then-wake), so a wake-up racing the decision is never lost. wake() unparks
  * only when it wins PARKED -> RUNNING, so a burst of producers unparks at most once.
  * On a virtual clock the thread never sleeps on real time: it parks until the clock advances.
+ * A loop with network I/O (an IoPoller) waits in the poller instead of parking, and wake() wakes
+ * the poller too.
  * Before parking, an idle thread polls for work for a moment (IdleSpin).
  * }</pre>
  */
@@ -74,6 +76,7 @@ abstract class ThreadCarrier implements Carrier, Runnable {
     if ((int) PARK_STATE.getVolatile(this) == PARKED
         && PARK_STATE.compareAndSet(this, PARKED, RUNNING)) {
       LockSupport.unpark(thread);
+      driver.wakeIo(); // (nothing when the loop has no I/O poller)
     }
   }
 
@@ -97,11 +100,16 @@ abstract class ThreadCarrier implements Carrier, Runnable {
             PARK_STATE.setVolatile(this, RUNNING);
             continue;
           }
-          if (next == LoopDriver.Next.AT_DEADLINE && !clock.isVirtual()) {
-            long wait = driver.nextDeadline() - clock.nanoTime();
-            if (wait > 0) {
-              LockSupport.parkNanos(this, wait);
-            }
+          long wait =
+              next == LoopDriver.Next.AT_DEADLINE && !clock.isVirtual()
+                  ? Math.max(0, driver.nextDeadline() - clock.nanoTime())
+                  : -1; // -1: until woken
+          if (wait == 0) {
+            // due already: run the turn
+          } else if (driver.hasIo()) {
+            driver.awaitIo(wait); // network I/O: wait in its poller, woken through it
+          } else if (wait > 0) {
+            LockSupport.parkNanos(this, wait);
           } else {
             LockSupport.park(this);
           }

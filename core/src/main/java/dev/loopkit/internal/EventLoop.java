@@ -14,6 +14,7 @@ import dev.loopkit.Promise;
 import dev.loopkit.Timer;
 import dev.loopkit.spi.Carrier;
 import dev.loopkit.spi.CarrierProvider;
+import dev.loopkit.spi.IoPoller;
 import dev.loopkit.spi.LoopClock;
 import dev.loopkit.spi.LoopDriver;
 import java.time.Duration;
@@ -82,6 +83,7 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
   final Offloads offloads;
   final Termination termination = new Termination(this);
   final KeepAlives keepAlives = new KeepAlives(this);
+  final IoPolling io = new IoPolling(this);
   private final Watchdog.Watch watch; // null: no watchdog
 
   // ---- shared with other threads ----
@@ -483,12 +485,38 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
 
   @Override
   public boolean hasPendingWork() {
-    return pollQueue.hasItems() || state() >= STOP || termination.gracefulRequested();
+    return pollQueue.hasItems()
+        || io.hasReady()
+        || state() >= STOP
+        || termination.gracefulRequested();
   }
 
   @Override
   public boolean hasReadyWork() {
-    return pollQueue.hasReady() || state() >= STOP || termination.gracefulRequested();
+    return pollQueue.hasReady()
+        || io.hasReady()
+        || state() >= STOP
+        || termination.gracefulRequested();
+  }
+
+  @Override
+  public boolean hasIo() {
+    return io.attached();
+  }
+
+  @Override
+  public void awaitIo(long timeoutNanos) {
+    io.await(timeoutNanos);
+  }
+
+  @Override
+  public void wakeIo() {
+    io.wakeup();
+  }
+
+  /** {@link IoPoller#attach}: the poller the poll phase polls from now on (any thread). */
+  public void attachIo(IoPoller poller) {
+    io.attach(poller);
   }
 
   @Override

@@ -12,8 +12,9 @@ import java.util.function.Predicate;
  * <pre>{@code
  * Implementation notes
  *
- * Confined to the loop. end (the ticket past the pass's last item) and budget are the resume
- * position; polled counts the items taken, for shutdownGracefully's quiet period.
+ * Confined to the loop. First the I/O sources that were ready when the phase began (IoPolling),
+ * then the queued items. ioLeft, end (the ticket past the pass's last item) and budget are the
+ * resume position; polled counts the items taken, for shutdownGracefully's quiet period.
  * }</pre>
  */
 final class PollPhase extends Phase {
@@ -24,6 +25,8 @@ final class PollPhase extends Phase {
   private final PollQueue items;
   private final TaskQueue queue;
   private final int maxBatch;
+  private final IoPolling io;
+  private int ioLeft;
   private long end;
   private int budget;
   long polled; // items the phase took (loop)
@@ -34,17 +37,25 @@ final class PollPhase extends Phase {
     this.items = items;
     this.queue = items.queue;
     this.maxBatch = loop.config().pollMaxBatch();
+    this.io = loop.io;
   }
 
   @Override
   void run() {
     if (!begun) {
-      if (!queue.nextWritten()) {
-        return; // nothing polled: a chain of immediates pays no more than this read
+      boolean tasks = queue.nextWritten();
+      io.pollIfDue(tasks || !loop.immediates.isEmpty());
+      if (!tasks && !io.hasReady()) {
+        return; // nothing polled: a chain of immediates pays no more than these reads
       }
       begun = true;
+      ioLeft = io.readyCount();
       end = queue.publishedEnd(maxBatch, IN_BATCH);
       budget = maxBatch;
+    }
+    while (ioLeft > 0 && loop.state() < Lifecycle.STOP) {
+      ioLeft--;
+      runCallback(io.next()); // a source that became ready: Netty's handling of its events
     }
     while (budget > 0 && loop.state() < Lifecycle.STOP) {
       Object item = queue.pollUpTo(end);

@@ -187,6 +187,7 @@ final class Termination {
     loop.timers.cancelAll();
     loop.immediates.cancelAll();
     loop.closing.clear();
+    loop.io.close();
     settleWhatWasOwed();
     loop.offloads.abandonAll();
     loop.offloads.shutdownPools(); // after a stop, every offload was cancelled or interrupted

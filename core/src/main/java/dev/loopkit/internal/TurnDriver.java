@@ -177,7 +177,10 @@ final class TurnDriver {
     }
     // hasReady, not hasItems: a slot reserved but not yet written is left to the carrier's
     // hasPendingWork before it parks, so that a turn does not read the producers' counter
-    if (closing.hasPending() || !immediates.isEmpty() || pollQueue.hasReady()) {
+    if (closing.hasPending()
+        || !immediates.isEmpty()
+        || pollQueue.hasReady()
+        || loop.io.hasReady()) {
       return Next.RUN_AGAIN;
     }
     if (!timers.isEmpty()) {
@@ -194,6 +197,7 @@ final class TurnDriver {
         || timers.holdsLoop()
         || pollQueue.hasItems()
         || loop.offloads.holdsLoop()
+        || loop.io.holdsLoop()
         || (loop.accepting() && loop.keepAlives.holdLoop());
   }
 

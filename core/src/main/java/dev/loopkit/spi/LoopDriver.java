@@ -50,6 +50,24 @@ public interface LoopDriver {
     return hasPendingWork();
   }
 
+  /**
+   * Whether an {@link IoPoller} is attached: an idle carrier with a thread of its own then waits in
+   * {@link #awaitIo} instead of parking, and its {@link Carrier#wake()} calls {@link #wakeIo()}.
+   */
+  default boolean hasIo() {
+    return false;
+  }
+
+  /**
+   * An idle carrier's wait when {@link #hasIo()}: waits for I/O, a {@link #wakeIo()} or {@code
+   * timeoutNanos} (negative: no limit), on the thread that runs the turns, between two calls of
+   * {@link #runTurns}. Like parking, it may return early; check what to do next by running turns.
+   */
+  default void awaitIo(long timeoutNanos) {}
+
+  /** Makes a waiting {@link #awaitIo} return (any thread; cheap when none waits). */
+  default void wakeIo() {}
+
   /** The loop's clock. */
   LoopClock clock();
 

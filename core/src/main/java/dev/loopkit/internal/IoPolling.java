@@ -1,0 +1,144 @@
+package dev.loopkit.internal;
+
+import dev.loopkit.spi.IoPoller;
+import java.util.ArrayDeque;
+
+/**
+ * The I/O part of the poll phase: the loop's {@link IoPoller}, if one is attached, and the ready
+ * sources it handed on, which the poll phase runs as callbacks.
+ *
+ * <pre>{@code
+ * Implementation notes
+ *
+ * Confined to the loop, except poller (volatile: carriers read it to wait and wake) and wakeup.
+ * While other work is ready, the poll phase polls without waiting every POLL_EVERY turns, so a
+ * chain of immediates does not pay a system call per turn; when nothing else is ready it polls at
+ * every turn. An idle carrier waits in the poller (await) on the loop's thread, holding the loop
+ * as runTurns does, so the poller's own thread checks pass.
+ * }</pre>
+ */
+final class IoPolling {
+  /** While other work is ready: a non-blocking poll every this many turns. */
+  static final int POLL_EVERY = 64;
+
+  private static final java.lang.invoke.VarHandle POLLER;
+
+  static {
+    try {
+      POLLER =
+          java.lang.invoke.MethodHandles.lookup()
+              .findVarHandle(IoPolling.class, "poller", IoPoller.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private final EventLoop loop;
+  private final ArrayDeque<Runnable> ready = new ArrayDeque<>();
+  private volatile IoPoller poller;
+  private int turnsSincePoll;
+
+  IoPolling(EventLoop loop) {
+    this.loop = loop;
+  }
+
+  /**
+   * Attaches {@code p} (any thread).
+   *
+   * @throws IllegalStateException if a poller is attached already, or the loop has stopped
+   */
+  void attach(IoPoller p) {
+    if (loop.state() >= Lifecycle.STOP) {
+      throw new IllegalStateException("the loop " + loop.name() + " has stopped: no I/O on it");
+    }
+    if (!POLLER.compareAndSet(this, null, p)) {
+      throw new IllegalStateException("the loop " + loop.name() + " has an I/O poller already");
+    }
+    if (!loop.inEventLoop()) {
+      loop.carrier.wake(); // an idle carrier waits in the poller from now on
+    }
+  }
+
+  boolean attached() {
+    return poller != null;
+  }
+
+  /** At the poll phase's start (loop): polls without waiting if it is due. */
+  void pollIfDue(boolean otherWorkReady) {
+    IoPoller p = poller;
+    if (p == null || !ready.isEmpty()) {
+      return;
+    }
+    if (otherWorkReady && ++turnsSincePoll < POLL_EVERY) {
+      return;
+    }
+    turnsSincePoll = 0;
+    p.poll(0, ready::add);
+  }
+
+  /** The ready sources waiting to run (loop). */
+  int readyCount() {
+    return ready.size();
+  }
+
+  boolean hasReady() {
+    return !ready.isEmpty();
+  }
+
+  Runnable next() {
+    return ready.poll();
+  }
+
+  /** Whether what is registered holds the loop open (loop). */
+  boolean holdsLoop() {
+    IoPoller p = poller;
+    return p != null && p.holdsLoop();
+  }
+
+  /**
+   * An idle carrier's wait (its thread, between runTurns calls): holds the loop and waits in the
+   * poller for up to {@code timeoutNanos} (negative: until woken).
+   */
+  void await(long timeoutNanos) {
+    IoPoller p = poller;
+    if (p == null) {
+      return;
+    }
+    Thread self = Thread.currentThread();
+    EventLoop outer = EventLoop.enter(loop);
+    loop.runningThread = self;
+    try {
+      if (loop.state() < Lifecycle.STOP && ready.isEmpty()) {
+        p.poll(timeoutNanos, ready::add);
+      }
+    } finally {
+      if (loop.runningThread == self) {
+        loop.runningThread = null;
+      }
+      loop.leaving(self);
+      EventLoop.leave(outer);
+    }
+  }
+
+  /** Wakes a carrier waiting in the poller (any thread). */
+  void wakeup() {
+    IoPoller p = poller;
+    if (p != null) {
+      p.wakeup();
+    }
+  }
+
+  /** On termination (loop): the ready sources are dropped, and the poller closes what it holds. */
+  void close() {
+    ready.clear();
+    IoPoller p = poller;
+    if (p != null) {
+      try {
+        p.close();
+      } catch (RuntimeException e) {
+        System.getLogger("dev.loopkit")
+            .log(System.Logger.Level.WARNING, "[" + loop.name() + "] closing I/O failed", e);
+      }
+    }
+  }
+}
