@@ -54,7 +54,8 @@ public final class SiteCheck {
   private static final String PROBE =
       """
       const marks = el => [...el.querySelectorAll('rect,circle,path,polyline')].filter(m => {
-        const b = m.getBBox(); return (b.width > 0 || b.height > 0)
+        const b = m.getBBox(), line = m.tagName === 'path' || m.tagName === 'polyline';
+        return (line ? b.width > 0 || b.height > 0 : b.width > 0 && b.height > 0)
           && getComputedStyle(m).display !== 'none'; }).length;
       return {
         links: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
@@ -69,16 +70,50 @@ public final class SiteCheck {
   private SiteCheck() {}
 
   public static void main(String[] args) throws Exception {
-    Path site = Path.of(args[0]).toAbsolutePath();
-    Path reportDir = Path.of(args[1]).toAbsolutePath();
-    Optional<Path> chromium = executable("CHROME_BIN", "chromium", "chromium-browser");
-    Optional<Path> driverBinary = executable("CHROMEDRIVER", "chromedriver");
-    if (chromium.isEmpty() || driverBinary.isEmpty()) {
+    if (!available()) {
       System.out.println(
           "site check: SKIPPED - no chromium and chromedriver on the PATH"
               + " (apt-get install chromium chromium-driver; CI installs them)");
       return;
     }
+    Map<String, Object> report = check(Path.of(args[0]), Path.of(args[1]));
+    System.out.printf(
+        java.util.Locale.ROOT,
+        "site check: %d pages at %d and %d px, %d console errors, %d broken of %d links,"
+            + " %d of %d charts drawn, %d too wide (%.0f s); report: %s%n",
+        report.get("pages"),
+        WIDTHS[0],
+        WIDTHS[1],
+        report.get("consoleErrors"),
+        report.get("brokenLinks"),
+        report.get("linksChecked"),
+        report.get("chartsDrawn"),
+        report.get("charts"),
+        report.get("overflowingPages"),
+        report.get("seconds"),
+        Path.of(args[1]).resolve("report.json"));
+    List<?> problems = (List<?>) report.get("problems");
+    if (!problems.isEmpty()) {
+      problems.forEach(p -> System.out.println("  " + p));
+      System.exit(1);
+    }
+  }
+
+  /** Whether Chromium and its driver are installed. */
+  static boolean available() {
+    return executable("CHROME_BIN", "chromium", "chromium-browser").isPresent()
+        && executable("CHROMEDRIVER", "chromedriver").isPresent();
+  }
+
+  /**
+   * Checks every page of {@code siteDir}; writes {@code report.json} and the screenshots into
+   * {@code reportDir} and returns the report.
+   */
+  static Map<String, Object> check(Path siteDir, Path reportDirectory) throws Exception {
+    Path site = siteDir.toAbsolutePath();
+    Path reportDir = reportDirectory.toAbsolutePath();
+    Path chromium = executable("CHROME_BIN", "chromium", "chromium-browser").orElseThrow();
+    Path driverBinary = executable("CHROMEDRIVER", "chromedriver").orElseThrow();
     Logger.getLogger("org.openqa.selenium").setLevel(Level.SEVERE);
     long start = System.nanoTime();
     List<Path> pages;
@@ -94,7 +129,7 @@ public final class SiteCheck {
     String base = "http://127.0.0.1:" + server.getAddress().getPort() + "/";
 
     ChromeOptions options = new ChromeOptions();
-    options.setBinary(chromium.get().toFile());
+    options.setBinary(chromium.toFile());
     options.addArguments(
         "--headless=new",
         "--no-sandbox",
@@ -107,7 +142,7 @@ public final class SiteCheck {
     options.setCapability("goog:loggingPrefs", logs);
     ChromeDriverService service =
         new ChromeDriverService.Builder()
-            .usingDriverExecutable(driverBinary.get().toFile())
+            .usingDriverExecutable(driverBinary.toFile())
             .withLogOutput(java.io.OutputStream.nullOutputStream())
             .build();
 
@@ -130,6 +165,11 @@ public final class SiteCheck {
         for (int width : WIDTHS) {
           driver.manage().window().setSize(new Dimension(width, HEIGHT));
           driver.get(base + name);
+          // step every animation through all its frames, so a script error in any frame shows
+          ((JavascriptExecutor) driver)
+              .executeScript(
+                  "document.querySelectorAll('figure.anim button').forEach(b => {"
+                      + " for (let i = 0; i < 20; i++) b.click(); })");
           @SuppressWarnings("unchecked")
           Map<String, Object> probe =
               (Map<String, Object>) ((JavascriptExecutor) driver).executeScript(PROBE);
@@ -219,25 +259,7 @@ public final class SiteCheck {
     new ObjectMapper()
         .enable(SerializationFeature.INDENT_OUTPUT)
         .writeValue(reportDir.resolve("report.json").toFile(), report);
-    System.out.printf(
-        java.util.Locale.ROOT,
-        "site check: %d pages at %d and %d px, %d console errors, %d broken of %d links,"
-            + " %d of %d charts drawn, %d too wide (%.0f s); report: %s%n",
-        pages.size(),
-        WIDTHS[0],
-        WIDTHS[1],
-        consoleErrors,
-        brokenLinks,
-        linksChecked,
-        chartsDrawn,
-        charts,
-        overflowing,
-        seconds,
-        reportDir.resolve("report.json"));
-    if (!problems.isEmpty()) {
-      problems.forEach(p -> System.out.println("  " + p));
-      System.exit(1);
-    }
+    return report;
   }
 
   /**

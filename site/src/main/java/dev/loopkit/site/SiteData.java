@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
  *       half-width, propagated), as the benchmark summary computes it;
  *   <li>{@code {{bench date|commit|machine|jdk|jmh|node}}}: how the sitting was taken;
  *   <li>{@code {{cmp workload model concurrency field}}}: one figure of the comparison run;
- *   <li>{@code {{cmprun field}}}: how the comparison was run;
+ *   <li>{@code {{cmprun field}}}: how the comparison was run; {@code {{cmprange field}}}: the
+ *       smallest and largest value of a field over the comparison's cells;
  *   <li>{@code {{table targets}}}, {@code {{table scores}}}: Markdown tables of the sitting.
  * </ul>
  *
@@ -181,6 +182,7 @@ final class SiteData {
             case "bench" -> benchContext(arg);
             case "cmp" -> comparisonFigure(arg);
             case "cmprun" -> required(comparison.path("run"), arg).asText();
+            case "cmprange" -> comparisonRange(arg);
             case "table" ->
                 switch (arg) {
                   case "targets" -> targetsTable();
@@ -271,6 +273,21 @@ final class SiteData {
       }
     }
     throw new IllegalArgumentException("no comparison cell " + arg);
+  }
+
+  /** "1 to 1,024": the smallest and largest value of a numeric field over the cells. */
+  private String comparisonRange(String field) {
+    double min = Double.MAX_VALUE;
+    double max = -Double.MAX_VALUE;
+    for (JsonNode cell : comparison.path("cells")) {
+      double v = required(cell, field).asDouble();
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    if (min > max) {
+      throw new IllegalArgumentException("no comparison cells for {{cmprange " + field + "}}");
+    }
+    return String.format(Locale.ROOT, "%,.0f to %,.0f", min, max);
   }
 
   private static JsonNode required(JsonNode node, String field) {
