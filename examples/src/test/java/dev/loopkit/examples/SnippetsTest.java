@@ -46,6 +46,34 @@ class SnippetsTest {
   }
 
   @Test
+  void theCoordinatesNameArtifactsTheBomManages() throws IOException {
+    String bom = Files.readString(ROOT.resolve("bom/pom.xml"));
+    String getStarted = Files.readString(ROOT.resolve("site/src/pages/02-getting-started.md"));
+    String readme = Files.readString(ROOT.resolve("README.md"));
+    String coordinates = xmlFence(readme);
+    assertEquals(coordinates, xmlFence(getStarted), "the README and the site show one snippet");
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("<artifactId>(loopkit-[a-z]+)</artifactId>")
+            .matcher(coordinates);
+    int artifacts = 0;
+    while (m.find()) {
+      artifacts++;
+      String artifact = m.group(1);
+      assertTrue(
+          artifact.equals("loopkit-bom")
+              || bom.contains("<artifactId>" + artifact + "</artifactId>"),
+          artifact + " is not managed by the BOM");
+    }
+    assertEquals(3, artifacts, coordinates);
+  }
+
+  private static String xmlFence(String markdown) {
+    int start = markdown.indexOf("```xml\n");
+    assertTrue(start >= 0, "no xml snippet");
+    return markdown.substring(start, markdown.indexOf("```\n", start + 7));
+  }
+
+  @Test
   void aSnippetThatDriftedFromItsSourceOrHasNoSourceIsCaught() throws IOException {
     List<String> problems = new ArrayList<>();
     String drifted =

@@ -177,7 +177,7 @@ public final class SiteGenerator {
         .scroll{overflow-x:auto;max-width:100%%;margin:1rem 0}
         table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;padding:.25rem .5rem;vertical-align:top}
         code,pre{background:#f5f5f5}pre{padding:.75rem;overflow:auto;max-width:100%%}
-        main{overflow-wrap:break-word}code{overflow-wrap:anywhere}pre code{overflow-wrap:normal}
+        main{overflow-wrap:break-word}code{overflow-wrap:anywhere}pre code,td code,th code{overflow-wrap:normal}
         img,svg{max-width:100%%;height:auto}
         figure{margin:1rem 0}figcaption{font-size:14px;color:#555}
         .charts{display:flex;flex-wrap:wrap;gap:.5rem}
