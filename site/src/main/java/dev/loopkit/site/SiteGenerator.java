@@ -179,7 +179,8 @@ public final class SiteGenerator {
         code,pre{background:#f5f5f5}pre{padding:.75rem;overflow:auto;max-width:100%%}
         main{overflow-wrap:break-word}code{overflow-wrap:anywhere}pre code,td code,th code{overflow-wrap:normal}
         img,svg{max-width:100%%;height:auto}
-        figure{margin:1rem 0}figcaption{font-size:14px;color:#555}
+        figure{margin:1rem 0;overflow-x:auto}figcaption{font-size:14px;color:#555}
+        svg.diagram,svg.chart{min-width:600px}
         .charts{display:flex;flex-wrap:wrap;gap:.5rem}
         svg.chart{width:100%%;font:12px system-ui,sans-serif}
         .chart .bar.loopkit{fill:#2b6cb0}.chart .bar.peer{fill:#a0aec0}
