@@ -255,7 +255,7 @@ final class SiteData {
     if (p.length != 4) {
       throw new IllegalArgumentException("{{cmp " + arg + "}}: want workload model level field");
     }
-    for (JsonNode cell : comparison.path("cells")) {
+    for (JsonNode cell : closedLoopCells()) {
       if (cell.path("workload").asText().equals(p[0])
           && cell.path("model").asText().equals(p[1])
           && cell.path("concurrency").asText().equals(p[2])) {
@@ -275,11 +275,26 @@ final class SiteData {
     throw new IllegalArgumentException("no comparison cell " + arg);
   }
 
+  /**
+   * The comparison's closed-loop cells (N requests in flight), the ones the pages quote: a cell
+   * with no {@code mode} is one; a cell of another mode (an open-loop rate, say) is left out.
+   */
+  private List<JsonNode> closedLoopCells() {
+    List<JsonNode> cells = new ArrayList<>();
+    for (JsonNode cell : comparison.path("cells")) {
+      JsonNode mode = cell.path("mode");
+      if (mode.isMissingNode() || mode.isNull() || mode.asText().startsWith("closed")) {
+        cells.add(cell);
+      }
+    }
+    return cells;
+  }
+
   /** "1 to 1,024": the smallest and largest value of a numeric field over the cells. */
   private String comparisonRange(String field) {
     double min = Double.MAX_VALUE;
     double max = -Double.MAX_VALUE;
-    for (JsonNode cell : comparison.path("cells")) {
+    for (JsonNode cell : closedLoopCells()) {
       double v = required(cell, field).asDouble();
       min = Math.min(min, v);
       max = Math.max(max, v);

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The pages' numbers come from the committed data, and a target is met only above its floor. */
 class SiteDataTest {
@@ -53,5 +55,32 @@ class SiteDataTest {
     }
     String targets = Charts.targets(data);
     assertEquals(data.targets().size(), targets.split("<rect ", -1).length - 1);
+  }
+
+  @Test
+  void theComparisonIsReadTolerantlyAndOnlyItsClosedLoopCellsAreQuoted(@TempDir Path dir)
+      throws IOException {
+    Path data = Files.createDirectories(dir.resolve("src/data/comparison"));
+    Files.createDirectories(dir.resolve("src/data/benchmarks"));
+    Files.copy(
+        MODULE.resolve("src/data/benchmarks/summary.json"),
+        dir.resolve("src/data/benchmarks/summary.json"));
+    Files.writeString(
+        data.resolve("comparison.json"),
+        """
+        {"run": {"started": "then", "newField": 1},
+         "cells": [
+          {"workload": "wait", "model": "loop/virtual", "concurrency": 16, "throughput": 100,
+           "runs": 3, "throughputMin": 90, "throughputMax": 110, "mode": "closed"},
+          {"workload": "wait", "model": "loop/virtual", "concurrency": 16, "throughput": 7,
+           "mode": "open", "rate": 50},
+          {"workload": "wait", "model": "loop/virtual", "concurrency": 4, "throughput": 50}
+         ]}
+        """);
+    SiteData tolerant = SiteData.load(dir);
+    assertEquals(
+        "100 requests/s at 4 to 16 (then)",
+        tolerant.fill(
+            "{{cmp wait loop/virtual 16 throughput}} at {{cmprange concurrency}} ({{cmprun started}})"));
   }
 }
