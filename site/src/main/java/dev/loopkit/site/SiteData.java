@@ -181,7 +181,7 @@ final class SiteData {
             }
             case "bench" -> benchContext(arg);
             case "cmp" -> comparisonFigure(arg);
-            case "cmprun" -> required(comparison.path("run"), arg).asText();
+            case "cmprun" -> dateOnly(required(comparison.path("run"), arg).asText());
             case "cmprange" -> comparisonRange(arg);
             case "table" ->
                 switch (arg) {
@@ -303,6 +303,11 @@ final class SiteData {
       throw new IllegalArgumentException("no comparison cells for {{cmprange " + field + "}}");
     }
     return String.format(Locale.ROOT, "%,.0f to %,.0f", min, max);
+  }
+
+  /** An ISO timestamp shown as its date; anything else as it is. */
+  private static String dateOnly(String value) {
+    return value.matches("\\d{4}-\\d\\d-\\d\\dT.*") ? value.substring(0, 10) : value;
   }
 
   private static JsonNode required(JsonNode node, String field) {
