@@ -1,0 +1,86 @@
+package dev.loopkit.site;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The pages' numbers come from the committed data, and a target is met only above its floor. */
+class SiteDataTest {
+  private static final Path MODULE = Path.of(".");
+
+  @Test
+  void aTargetIsMetOnlyWhenItsWholeErrorBarClearsTheFloor() {
+    SiteData.Ratio r = new SiteData.Ratio("A:x", "A:y", 0.50, 0.03);
+    assertFalse(new SiteData.Target("A", r, 0.5, 1).met(), "0.50 ± 0.03 reaches down to 0.47");
+    assertTrue(new SiteData.Target("A", r, 0.47, 1).met());
+    assertFalse(new SiteData.Target("A", r, 0.47, 1).goalMet());
+  }
+
+  @Test
+  void aRatioCarriesBothErrors() throws IOException {
+    SiteData data = SiteData.load(MODULE);
+    SiteData.Score a = data.score("A:loopkit-single-thread-setImmediate");
+    SiteData.Score b = data.score("A:netty-nio-event-loop");
+    SiteData.Ratio r = data.ratio(a.key(), b.key());
+    assertEquals(a.ops() / b.ops(), r.value(), 1e-12);
+    double relative = Math.sqrt(Math.pow(a.err() / a.ops(), 2) + Math.pow(b.err() / b.ops(), 2));
+    assertEquals(r.value() * relative, r.error(), 1e-12);
+  }
+
+  @Test
+  void placeholdersAreFilledFromTheDataAndAnUnknownOneFails() throws IOException {
+    SiteData data = SiteData.load(MODULE);
+    String filled = data.fill("{{ops A:netty-nio-event-loop}} at {{cmprange concurrency}}");
+    assertTrue(filled.matches("[0-9.]+ M ops/s at [0-9,]+ to [0-9,]+"), filled);
+    assertThrows(IllegalArgumentException.class, () -> data.fill("{{ops A:no-such-subject}}"));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> data.fill("{{cmp wait loop/virtual 1024 noSuchField}}"));
+  }
+
+  @Test
+  void everyShapeHasAChartWithAMarkPerScore() throws IOException {
+    SiteData data = SiteData.load(MODULE);
+    for (String shape : data.shapes()) {
+      String svg = Charts.scores(data, shape);
+      int rects = svg.split("<rect ", -1).length - 1;
+      assertEquals(data.scores(shape).size(), rects, "shape " + shape);
+    }
+    String targets = Charts.targets(data);
+    assertEquals(data.targets().size(), targets.split("<rect ", -1).length - 1);
+  }
+
+  @Test
+  void theComparisonIsReadTolerantlyAndOnlyItsClosedLoopCellsAreQuoted(@TempDir Path dir)
+      throws IOException {
+    Path data = Files.createDirectories(dir.resolve("src/data/comparison"));
+    Files.createDirectories(dir.resolve("src/data/benchmarks"));
+    Files.copy(
+        MODULE.resolve("src/data/benchmarks/summary.json"),
+        dir.resolve("src/data/benchmarks/summary.json"));
+    Files.writeString(
+        data.resolve("comparison.json"),
+        """
+        {"run": {"started": "then", "newField": 1},
+         "cells": [
+          {"workload": "wait", "model": "loop/virtual", "concurrency": 16, "throughput": 100,
+           "runs": 3, "throughputMin": 90, "throughputMax": 110, "mode": "closed"},
+          {"workload": "wait", "model": "loop/virtual", "concurrency": 16, "throughput": 7,
+           "mode": "open", "rate": 50},
+          {"workload": "wait", "model": "loop/virtual", "concurrency": 4, "throughput": 50}
+         ]}
+        """);
+    SiteData tolerant = SiteData.load(dir);
+    assertEquals(
+        "100 requests/s at 4 to 16 (then)",
+        tolerant.fill(
+            "{{cmp wait loop/virtual 16 throughput}} at {{cmprange concurrency}} ({{cmprun started}})"));
+  }
+}
