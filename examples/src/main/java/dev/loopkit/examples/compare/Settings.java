@@ -20,9 +20,13 @@ import java.util.function.Function;
  * exactly the same settings.
  */
 record Settings(
+    boolean quick,
     List<String> models,
     List<Workload> workloads,
     List<Integer> concurrency,
+    int runs,
+    List<Double> open,
+    int openCap,
     Duration warmup,
     Duration duration,
     Path out,
@@ -54,6 +58,19 @@ record Settings(
     option("--workloads", "file,db,http,hash,wait,mix", "workloads: " + Workload.ids());
     option(
         "--concurrency", "1,16,128,1024", "requests in flight (closed loop), one cell per level");
+    option(
+        "--runs",
+        "3",
+        "runs of each cell, each in a fresh JVM; the report shows their median and spread");
+    option(
+        "--open",
+        "0.5,0.8",
+        "open-loop arrival rates, as fractions of the fastest model's closed-loop peak on the"
+            + " workload (one ladder for every model); none: no open-loop cells");
+    option(
+        "--open-cap",
+        "1024",
+        "open loop: requests in flight at most; an arrival beyond it is dropped and counted");
     option("--warmup", "2", "seconds of load before the measured window (decimals allowed)");
     option("--duration", "5", "seconds of the measured window (decimals allowed)");
     option(
@@ -81,9 +98,24 @@ record Settings(
     OPTIONS.put(name, new String[] {defaultValue, help});
   }
 
-  /** {@code --quick}: short windows and two levels, for a smoke run (figures are not results). */
+  /**
+   * {@code --quick}: short windows, two levels, two runs, one open-loop rate, for a smoke run (its
+   * figures are not results, and every page of its report says so).
+   */
   static final List<String> QUICK =
-      List.of("--warmup", "0.3", "--duration", "0.5", "--concurrency", "1,8");
+      List.of(
+          "--warmup",
+          "0.3",
+          "--duration",
+          "0.5",
+          "--concurrency",
+          "1,8",
+          "--runs",
+          "2",
+          "--open",
+          "0.5",
+          "--open-cap",
+          "64");
 
   /** Parses {@code args} over the defaults; {@code --quick} first sets {@link #QUICK}. */
   static Settings parse(List<String> args) {
@@ -126,9 +158,15 @@ record Settings(
       values.put(name, value);
     }
     return new Settings(
+        args.contains("--quick"),
         list(values, "--models", Settings::model),
         list(values, "--workloads", Workload::of),
         list(values, "--concurrency", v -> integer("--concurrency", v, 1, 100_000)),
+        integer("--runs", values.get("--runs"), 1, 100),
+        values.get("--open").equals("none")
+            ? List.of()
+            : list(values, "--open", v -> fraction("--open", v)),
+        integer("--open-cap", values.get("--open-cap"), 1, 100_000),
         seconds(values, "--warmup", 0),
         seconds(values, "--duration", 0.05),
         Path.of(values.get("--out")),
@@ -195,6 +233,22 @@ record Settings(
         name + ": '" + v + "' is not allowed; a whole number from " + min + " to " + max);
   }
 
+  private static double fraction(String name, String v) {
+    try {
+      double f = Double.parseDouble(v.trim());
+      if (f > 0 && f <= 10) {
+        return f;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(
+        name
+            + ": '"
+            + v
+            + "' is not allowed; a fraction of the peak above 0 and at most 10, or none");
+  }
+
   private static Duration seconds(Map<String, String> values, String name, double min) {
     String v = values.get(name);
     try {
@@ -222,9 +276,18 @@ record Settings(
   /** These settings as command-line arguments, {@code --out} and {@code --fork} left out. */
   List<String> toArgs() {
     List<String> a = new ArrayList<>();
+    if (quick) {
+      a.add("--quick");
+    }
     add(a, "--models", String.join(",", models));
     add(a, "--workloads", String.join(",", workloads.stream().map(Workload::id).toList()));
     add(a, "--concurrency", String.join(",", concurrency.stream().map(String::valueOf).toList()));
+    add(a, "--runs", String.valueOf(runs));
+    add(
+        a,
+        "--open",
+        open.isEmpty() ? "none" : String.join(",", open.stream().map(String::valueOf).toList()));
+    add(a, "--open-cap", String.valueOf(openCap));
     add(a, "--warmup", String.valueOf(warmup.toNanos() / 1e9));
     add(a, "--duration", String.valueOf(duration.toNanos() / 1e9));
     add(a, "--io-threads", String.valueOf(ioThreads));
@@ -237,6 +300,28 @@ record Settings(
     return a;
   }
 
+  /**
+   * What a run's figures depend on besides its cell: every setting but the grid's extent (models,
+   * workloads, levels, runs, open-loop rates) and {@code --out}. Runs with other measures cannot be
+   * merged into one report.
+   */
+  String measures() {
+    List<String> a = toArgs();
+    List<String> kept = new ArrayList<>();
+    for (int i = 0; i < a.size(); i++) {
+      String k = a.get(i);
+      if (List.of("--models", "--workloads", "--concurrency", "--runs", "--open").contains(k)) {
+        i++;
+      } else {
+        kept.add(k);
+      }
+    }
+    if (!fork) {
+      kept.addAll(List.of("--fork", "false"));
+    }
+    return String.join(" ", kept);
+  }
+
   private static void add(List<String> a, String name, String value) {
     a.add(name);
     a.add(value);
@@ -246,10 +331,14 @@ record Settings(
   static String help() {
     StringBuilder b =
         new StringBuilder(
-            "usage: Compare [--quick] [--help] [--option value ...]\n"
-                + "       Compare --rewrite DIR   (the reports of DIR again, from its CSV and JSON)\n"
-                + "Runs each workload under each model at each concurrency level and writes\n"
-                + "comparison.json, .csv, .html and .md into --out.\n\n"
+            "usage: compare [--quick] [--help] [--option value ...]\n"
+                + "       compare --rewrite DIR          (the reports of DIR again, from its JSON)\n"
+                + "       compare --merge OUT DIR...     (one report of the runs of several DIRs)\n"
+                + "Runs each workload under each model at each concurrency level (closed loop),\n"
+                + "then at each open-loop rate, --runs times each in a fresh JVM, and writes\n"
+                + "comparison.json, .csv, .html and .md into --out. Each run is kept in --out/runs:\n"
+                + "the same command again resumes where it stopped, and parts of a grid (say, some\n"
+                + "workloads at a time) run into one --out give one report.\n\n"
                 + "  --quick              "
                 + String.join(" ", QUICK)
                 + " (a smoke run; its figures are not results)\n");
