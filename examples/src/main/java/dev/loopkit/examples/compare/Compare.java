@@ -329,6 +329,7 @@ public final class Compare {
       List<String> cmd = new ArrayList<>();
       cmd.add(ProcessHandle.current().info().command().orElse(javaFromHome()));
       cmd.addAll(CELL_JVM_OPTIONS);
+      cmd.addAll(s.jvmOptions());
       cmd.add("-Djava.io.tmpdir=" + tmp);
       cmd.add("-cp");
       cmd.add(classPath());
@@ -359,7 +360,8 @@ public final class Compare {
               s.fileKib(),
               s.httpMillis(),
               s.hashIterations(),
-              s.waitMillis());
+              s.waitMillis(),
+              List.of());
       cmd.addAll(one.toArgs());
       Process proc =
           new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -70,8 +70,10 @@ final class Report {
     Files.writeString(
         dir.resolve("comparison.json"), json(facts, conclusions, cells), StandardCharsets.UTF_8);
     Files.writeString(dir.resolve("comparison.csv"), csv(cells), StandardCharsets.UTF_8);
-    String body = fragment(facts, settings, cells, conclusions);
-    Files.writeString(dir.resolve("comparison.html"), page(body), StandardCharsets.UTF_8);
+    Files.writeString(
+        dir.resolve("comparison.html"),
+        page(fragment(facts, settings, cells, conclusions, true)),
+        StandardCharsets.UTF_8);
     Files.writeString(
         dir.resolve("comparison.md"),
         "# Comparison\n\n"
@@ -80,7 +82,7 @@ final class Report {
             + "\n"
             + intro(settings, cells)
             + "\n\n"
-            + body
+            + fragment(facts, settings, cells, conclusions, false)
             + "\n",
         StandardCharsets.UTF_8);
   }
@@ -326,25 +328,22 @@ final class Report {
   }
 
   /**
-   * The report's body: a quick run's note, the conclusions, the run's facts, then per workload a
-   * legend, charts, a table of closed-loop cells, the open loop's charts and table, and what every
-   * blank means; for {@code hash}, what the measurements say of the platform pool's collapse.
+   * The report's body: a quick run's note and the conclusions (if {@code head}: the Markdown page
+   * has its own), the run's facts, then per workload a legend, charts, a table of closed-loop
+   * cells, the open loop's charts and table, and what every blank means; for {@code hash}, what the
+   * measurements say of the platform pool's collapse.
    */
   static String fragment(
       RunInfo info,
       Settings settings,
       List<CellRuns> cells,
-      List<Conclusions.Conclusion> conclusions) {
+      List<Conclusions.Conclusion> conclusions,
+      boolean head) {
     StringBuilder b = new StringBuilder("<div class=\"comparison\">\n");
-    if (settings.quick()) {
-      b.append("<p class=\"quick\"><strong>A quick run</strong> (<code>--quick</code>): a smoke")
-          .append(" test of the pipeline; its figures are not results.</p>\n");
+    if (head) {
+      head(b, settings, conclusions);
     }
-    b.append("<h2 id=\"when-to-choose\">When to choose</h2>\n<ul class=\"conclusions\">\n");
-    for (Conclusions.Conclusion c : conclusions) {
-      b.append("<li>").append(markdownToHtml(c.text())).append("</li>\n");
-    }
-    b.append("</ul>\n<table class=\"run\">\n");
+    b.append("<table class=\"run\">\n");
     info.fields()
         .forEach(
             (k, v) ->
@@ -449,6 +448,19 @@ final class Report {
       }
     }
     return b.append("</div>").toString();
+  }
+
+  private static void head(
+      StringBuilder b, Settings settings, List<Conclusions.Conclusion> conclusions) {
+    if (settings.quick()) {
+      b.append("<p class=\"quick\"><strong>A quick run</strong> (<code>--quick</code>): a smoke")
+          .append(" test of the pipeline; its figures are not results.</p>\n");
+    }
+    b.append("<h2 id=\"when-to-choose\">When to choose</h2>\n<ul class=\"conclusions\">\n");
+    for (Conclusions.Conclusion c : conclusions) {
+      b.append("<li>").append(markdownToHtml(c.text())).append("</li>\n");
+    }
+    b.append("</ul>\n");
   }
 
   private static void charts(

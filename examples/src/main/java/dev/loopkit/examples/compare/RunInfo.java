@@ -29,7 +29,11 @@ record RunInfo(Map<String, String> fields, Instant started, Instant finished) {
     f.put(
         "cell JVM",
         settings.fork()
-            ? String.join(" ", Compare.CELL_JVM_OPTIONS) + " (a fresh JVM per cell)"
+            ? String.join(" ", Compare.CELL_JVM_OPTIONS)
+                + (settings.jvmOptions().isEmpty()
+                    ? ""
+                    : " " + String.join(" ", settings.jvmOptions()))
+                + " (a fresh JVM per run)"
             : "this JVM for every cell: "
                 + ManagementFactory.getRuntimeMXBean().getInputArguments());
     f.put(

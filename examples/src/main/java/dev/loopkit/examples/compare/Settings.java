@@ -37,7 +37,8 @@ record Settings(
     int fileKib,
     int httpMillis,
     int hashIterations,
-    int waitMillis) {
+    int waitMillis,
+    List<String> jvmOptions) {
 
   static final List<String> DEFAULT_MODELS =
       List.of(
@@ -92,6 +93,11 @@ record Settings(
     option("--http-millis", "10", "http: how long the loopback service takes to answer");
     option("--hash-iterations", "10000", "hash: PBKDF2 rounds");
     option("--wait-millis", "50", "wait: how long the simulated remote call waits");
+    option(
+        "--jvm-options",
+        "",
+        "more options for each run's JVM, comma-separated (say -Xlog:safepoint:file=sp-%p.log,"
+            + "-XX:+PrintCompilation: its output goes to the run's log)");
   }
 
   private static void option(String name, String defaultValue, String help) {
@@ -177,7 +183,10 @@ record Settings(
         integer("--file-kib", values.get("--file-kib"), 1, 65536),
         integer("--http-millis", values.get("--http-millis"), 0, 60_000),
         integer("--hash-iterations", values.get("--hash-iterations"), 1, 10_000_000),
-        integer("--wait-millis", values.get("--wait-millis"), 1, 60_000));
+        integer("--wait-millis", values.get("--wait-millis"), 1, 60_000),
+        values.get("--jvm-options").isEmpty()
+            ? List.of()
+            : list(values, "--jvm-options", Settings::jvmOption));
   }
 
   /**
@@ -231,6 +240,14 @@ record Settings(
     }
     throw new IllegalArgumentException(
         name + ": '" + v + "' is not allowed; a whole number from " + min + " to " + max);
+  }
+
+  private static String jvmOption(String v) {
+    if (v.startsWith("-") && !v.contains(" ")) {
+      return v;
+    }
+    throw new IllegalArgumentException(
+        "--jvm-options: '" + v + "' is not allowed; JVM options, each starting with -");
   }
 
   private static double fraction(String name, String v) {
@@ -297,6 +314,9 @@ record Settings(
     add(a, "--http-millis", String.valueOf(httpMillis));
     add(a, "--hash-iterations", String.valueOf(hashIterations));
     add(a, "--wait-millis", String.valueOf(waitMillis));
+    if (!jvmOptions.isEmpty()) {
+      add(a, "--jvm-options", String.join(",", jvmOptions));
+    }
     return a;
   }
 
@@ -342,7 +362,12 @@ record Settings(
                 + "  --quick              "
                 + String.join(" ", QUICK)
                 + " (a smoke run; its figures are not results)\n");
-    OPTIONS.forEach((k, v) -> b.append(String.format("  %-20s %s (default %s)%n", k, v[1], v[0])));
+    OPTIONS.forEach(
+        (k, v) ->
+            b.append(
+                String.format(
+                    "  %-20s %s (%s)%n",
+                    k, v[1], v[0].isEmpty() ? "none by default" : "default " + v[0])));
     return b.toString();
   }
 }

@@ -292,6 +292,7 @@ class CompareTest {
     assertRefused("--runs", "0", "--runs: '0' is not allowed; a whole number from 1");
     assertRefused("--open", "0", "--open: '0' is not allowed; a fraction of the peak");
     assertRefused("--open", "half", "--open: 'half' is not allowed");
+    assertRefused("--jvm-options", "Xmx1g", "--jvm-options: 'Xmx1g' is not allowed; JVM options");
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> Settings.parse(List.of("--out")));
     assertTrue(e.getMessage().startsWith("--out: needs a value"), e.getMessage());
@@ -309,6 +310,12 @@ class CompareTest {
     Settings full = Settings.parse(List.of("--open", "none", "--runs", "5"));
     assertEquals(full, Settings.parse(full.toArgs()));
     assertEquals(List.of(), full.open());
+    Settings traced =
+        Settings.parse(List.of("--jvm-options", "-Xlog:safepoint,-XX:+PrintCompilation"));
+    assertEquals(List.of("-Xlog:safepoint", "-XX:+PrintCompilation"), traced.jvmOptions());
+    assertEquals(traced, Settings.parse(List.of(traced.measures().split(" "))));
+    assertFalse(
+        traced.measures().equals(full.measures()), "JVM options change the figures: a measure");
     assertEquals(
         Settings.parse(List.of("--runs", "5")).measures(),
         Settings.parse(List.of("--workloads", "db")).measures(),

@@ -136,7 +136,7 @@ class ReportTest {
     List<CellRuns> cells =
         CellRuns.group(
             List.of(cell("threads/virtual", 4, 10, 3), cell("loop/single-thread", 4, 20, 0)));
-    String html = Report.fragment(info(settings), settings, cells, Conclusions.of(cells));
+    String html = Report.fragment(info(settings), settings, cells, Conclusions.of(cells), true);
     assertFalse(
         html.contains("threads/virtual, requests in flight 4"), "the erring cell is not charted");
     assertTrue(html.contains("loop/single-thread, requests in flight 4"));
