@@ -400,6 +400,7 @@ final class Cell {
     @Override
     public void close() {
       stopping = true;
+      LockSupport.unpark(thread); // at a low rate it may be waiting for the next arrival
       try {
         thread.join(Model.DRAIN_TIMEOUT.toMillis());
         long deadline = System.nanoTime() + Model.DRAIN_TIMEOUT.toNanos();

@@ -128,8 +128,9 @@ public final class Compare {
     RunStore store = new RunStore(settings.out());
     String measures = settings.measures();
     List<Cell.Result> results = new ArrayList<>(store.load(measures));
+    // A run kept without a failure is done; one that failed is made again (and replaced).
     Set<String> done = new HashSet<>();
-    results.forEach(r -> done.add(r.cellKey() + " " + r.run()));
+    results.stream().filter(r -> r.failure() == null).forEach(r -> done.add(key(r)));
     RunInfo info = RunInfo.collect(args, settings);
     int perWorkload =
         settings.models().size()
@@ -140,7 +141,8 @@ public final class Compare {
         results.stream()
             .filter(
                 r ->
-                    settings.workloads().contains(Workload.of(r.workload()))
+                    r.failure() == null
+                        && settings.workloads().contains(Workload.of(r.workload()))
                         && settings.models().contains(r.model())
                         && r.run() <= settings.runs()
                         && (r.point().open()
@@ -238,6 +240,7 @@ public final class Compare {
       Cell.Result r =
           settings.fork() ? forked(settings, w, m, p, run, log) : inProcess(settings, w, m, p, run);
       store.save(r, measures);
+      results.removeIf(kept -> key(kept).equals(key));
       results.add(r);
       done.add(key);
       out.println(line(index[0], total, r));
@@ -247,6 +250,11 @@ public final class Compare {
           settings.out(), store.sittings(), Settings.parse(List.of(measures.split(" "))), results);
     }
     return turn + 1;
+  }
+
+  /** What names a run: its cell and its number. */
+  private static String key(Cell.Result r) {
+    return r.cellKey() + " " + r.run();
   }
 
   /**

@@ -178,6 +178,42 @@ class CompareTest {
   }
 
   @Test
+  void aRunThatFailedIsMadeAgainWhenTheGridResumes() throws IOException {
+    String[] args = {
+      "--fork",
+      "false",
+      "--workloads",
+      "wait",
+      "--models",
+      "threads/virtual",
+      "--warmup",
+      "0",
+      "--duration",
+      "0.1",
+      "--concurrency",
+      "2",
+      "--runs",
+      "1",
+      "--open",
+      "none",
+      "--wait-millis",
+      "5"
+    };
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--out", out.toString()));
+    Settings settings = Settings.parse(all);
+    new RunStore(out)
+        .save(
+            Cell.Result.failed(
+                Workload.WAIT, "threads/virtual", Cell.Point.closed(2), 1, "the machine rebooted"),
+            settings.measures());
+    List<Cell.Result> results = run(args);
+    assertEquals(1, results.size(), "the failed run replaced, not kept beside");
+    assertNull(results.get(0).failure());
+    assertEquals(results, new RunStore(out).load(settings.measures()));
+  }
+
+  @Test
   void theOpenLoopOffersAFractionOfThePeakAndCountsDrops() throws IOException {
     List<Cell.Result> results =
         run(
