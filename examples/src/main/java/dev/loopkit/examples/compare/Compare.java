@@ -82,14 +82,14 @@ public final class Compare {
     try {
       if (!args.isEmpty() && args.get(0).equals("--rewrite")) {
         if (args.size() != 2) {
-          throw new IllegalArgumentException("--rewrite: needs one folder (compare --rewrite DIR)");
+          throw new Settings.BadOption("--rewrite: needs one folder (compare --rewrite DIR)");
         }
         rewrite(Path.of(args.get(1)), out);
         return 0;
       }
       if (!args.isEmpty() && args.get(0).equals("--merge")) {
         if (args.size() < 3) {
-          throw new IllegalArgumentException(
+          throw new Settings.BadOption(
               "--merge: needs a folder to write and the folders of the parts (compare --merge"
                   + " OUT DIR...)");
         }
@@ -111,7 +111,7 @@ public final class Compare {
         return 1;
       }
       return 0;
-    } catch (IllegalArgumentException e) {
+    } catch (Settings.BadOption e) {
       err.println("compare: " + e.getMessage().replace('\n', ' ') + " (--help lists the options)");
       return 2;
     }
@@ -289,12 +289,12 @@ public final class Compare {
   static void rewrite(Path dir, PrintStream out) throws IOException {
     Path json = dir.resolve("comparison.json");
     if (!Files.exists(json)) {
-      throw new IllegalArgumentException("--rewrite: no comparison.json in " + dir);
+      throw new Settings.BadOption("--rewrite: no comparison.json in " + dir);
     }
     Report.Read read = Report.readJson(Files.readString(json, StandardCharsets.UTF_8));
     String measures = read.info().fields().get("measures");
     if (measures == null) {
-      throw new IllegalArgumentException(
+      throw new Settings.BadOption(
           "--rewrite: " + json + " does not record its measures (an older version's report)");
     }
     Settings settings = Settings.parse(List.of(measures.split(" ")));
@@ -308,7 +308,7 @@ public final class Compare {
     store.merge(parts);
     String measures = store.measures();
     if (measures == null) {
-      throw new IllegalArgumentException("--merge: the parts hold no runs");
+      throw new Settings.BadOption("--merge: the parts hold no runs");
     }
     List<Cell.Result> runs = store.load(measures);
     Report.write(into, store.sittings(), Settings.parse(List.of(measures.split(" "))), runs);

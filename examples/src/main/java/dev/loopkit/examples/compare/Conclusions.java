@@ -41,6 +41,7 @@ final class Conclusions {
       double runnerUpThreads,
       String memoryKind,
       List<String> missing,
+      List<String> missingWhy,
       String openWinner,
       double openRate,
       double openFraction,
@@ -61,14 +62,14 @@ final class Conclusions {
           b.append(
               String.format(
                   Locale.ROOT,
-                  "a tie between `%s` and `%s`: %.2f× (%.2f–%.2f× over %d runs), within the"
+                  "a tie between `%s` and `%s`: %.2f× (%.2f–%.2f× over %s), within the"
                       + " spread; choose by cost: `%s` %s, `%s` %s.",
                   winner,
                   runnerUp,
                   ratio,
                   ratioLow,
                   ratioHigh,
-                  runs,
+                  runs == 1 ? "1 run" : runs + " runs",
                   winner,
                   cost(true),
                   runnerUp,
@@ -77,19 +78,26 @@ final class Conclusions {
           b.append(
               String.format(
                   Locale.ROOT,
-                  "choose `%s`: %.2f× the throughput of `%s` (%.2f–%.2f× over %d runs); %s,"
+                  "choose `%s`: %.2f× the throughput of `%s` (%.2f–%.2f× over %s); %s,"
                       + " against %s.",
                   winner,
                   ratio,
                   runnerUp,
                   ratioLow,
                   ratioHigh,
-                  runs,
+                  runs == 1 ? "1 run" : runs + " runs",
                   cost(true),
                   cost(false)));
         }
       }
-      if (openWinner != null) {
+      if (openWinner == null && !Double.isNaN(openFraction)) {
+        b.append(
+            String.format(
+                Locale.ROOT,
+                " Offered %s req/s (%.0f%% of the peak), every model dropped arrivals.",
+                Report.fmt(openRate),
+                openFraction * 100));
+      } else if (openWinner != null) {
         b.append(
             String.format(
                 Locale.ROOT,
@@ -102,9 +110,11 @@ final class Conclusions {
                 Report.fmt(openP99High)));
       }
       if (!missing.isEmpty()) {
-        b.append(" No clean cell, so not weighed: ")
-            .append(String.join(", ", missing.stream().map(m -> "`" + m + "`").toList()))
-            .append('.');
+        List<String> named = new ArrayList<>();
+        for (int i = 0; i < missing.size(); i++) {
+          named.add("`" + missing.get(i) + "` (" + missingWhy.get(i) + ")");
+        }
+        b.append(" No clean cell, so not weighed: ").append(String.join(", ", named)).append('.');
       }
       return b.toString();
     }
@@ -147,6 +157,22 @@ final class Conclusions {
             .toList();
     List<String> missing = new ArrayList<>(models);
     ranked.forEach(c -> missing.remove(c.model()));
+    List<String> missingWhy = new ArrayList<>();
+    for (String m : missing) {
+      CellRuns c =
+          closed.stream()
+              .filter(x -> x.model().equals(m) && x.point().concurrency() == level)
+              .findFirst()
+              .orElse(null);
+      missingWhy.add(
+          c == null
+              ? "not run at this level"
+              : c.each().stream().anyMatch(r -> r.failure() != null)
+                  ? "a run failed"
+                  : c.each().stream().anyMatch(r -> r.errors() > 0)
+                      ? "a run had errors"
+                      : "a run completed nothing in its window");
+    }
     CellRuns first = ranked.isEmpty() ? null : ranked.get(0);
     CellRuns second = ranked.size() < 2 ? null : ranked.get(1);
     boolean rss = ranked.stream().allMatch(c -> !Double.isNaN(rssMib(c)));
@@ -191,12 +217,22 @@ final class Conclusions {
         second == null ? nan : second.median(r -> known(r.platformThreadsAdded())),
         memoryKind,
         List.copyOf(missing),
+        List.copyOf(missingWhy),
         openBest == null ? null : openBest.model(),
-        openBest == null ? nan : openBest.median(Cell.Result::rate),
-        openBest == null ? nan : fraction,
+        openRate(open, fraction),
+        fraction,
         openBest == null ? nan : openBest.median(Cell.Result::p99Millis),
         openBest == null ? nan : openBest.min(Cell.Result::p99Millis),
         openBest == null ? nan : openBest.max(Cell.Result::p99Millis));
+  }
+
+  /** The rate offered at {@code fraction}: the greatest median of its cells (one ladder). */
+  private static double openRate(List<CellRuns> open, double fraction) {
+    return open.stream()
+        .filter(c -> c.point().rateFraction() == fraction)
+        .mapToDouble(c -> c.median(Cell.Result::rate))
+        .max()
+        .orElse(Double.NaN);
   }
 
   private static double memoryMib(CellRuns c, boolean rss) {

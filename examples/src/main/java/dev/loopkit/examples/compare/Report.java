@@ -242,12 +242,12 @@ final class Report {
   static Read readJson(String text) throws IOException {
     JsonNode doc = JSON.readTree(text);
     if (!doc.path("run").isObject() || !doc.path("cells").isArray()) {
-      throw new IllegalArgumentException("not a comparison.json: no \"run\" and \"cells\"");
+      throw new Settings.BadOption("not a comparison.json: no \"run\" and \"cells\"");
     }
     List<Cell.Result> runs = new ArrayList<>();
     for (JsonNode cell : doc.get("cells")) {
       if (!cell.path("runResults").isArray()) {
-        throw new IllegalArgumentException(
+        throw new Settings.BadOption(
             "not a comparison.json of this version: a cell has no \"runResults\"");
       }
       cell.get("runResults").forEach(r -> runs.add(result(r)));

@@ -32,14 +32,14 @@ final class RunStore {
     this.dir = out.resolve("runs");
   }
 
-  /** Every run kept here; an {@link IllegalArgumentException} if one has other measures. */
+  /** Every run kept here; a {@link Settings.BadOption} if one has other measures. */
   List<Cell.Result> load(String measures) throws IOException {
     List<Cell.Result> runs = new ArrayList<>();
     for (Path f : files("run-")) {
       JsonNode node = Report.JSON.readTree(f.toFile());
       String theirs = node.path("measures").asText();
       if (!theirs.equals(measures)) {
-        throw new IllegalArgumentException(
+        throw new Settings.BadOption(
             "--out: "
                 + dir.getParent()
                 + " holds runs taken with other settings ("
@@ -83,7 +83,7 @@ final class RunStore {
       all.add(Report.runInfo(Report.JSON.readTree(f.toFile())));
     }
     if (all.isEmpty()) {
-      throw new IllegalArgumentException("no sitting recorded in " + dir);
+      throw new Settings.BadOption("no sitting recorded in " + dir);
     }
     all.sort(Comparator.comparing(RunInfo::started));
     Map<String, String> fields = new LinkedHashMap<>();
@@ -109,20 +109,20 @@ final class RunStore {
 
   /**
    * Copies the runs and sittings of {@code parts} here; a run that two parts both hold with other
-   * figures is an {@link IllegalArgumentException} (the parts overlap).
+   * figures is a {@link Settings.BadOption} (the parts overlap).
    */
   void merge(List<Path> parts) throws IOException {
     Files.createDirectories(dir);
     for (Path part : parts) {
       Path from = part.resolve("runs");
       if (!Files.isDirectory(from)) {
-        throw new IllegalArgumentException("--merge: " + part + " has no runs folder");
+        throw new Settings.BadOption("--merge: " + part + " has no runs folder");
       }
       try (Stream<Path> files = Files.list(from)) {
         for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
           Path to = dir.resolve(f.getFileName());
           if (Files.exists(to) && Files.mismatch(f, to) != -1) {
-            throw new IllegalArgumentException(
+            throw new Settings.BadOption(
                 "--merge: " + f.getFileName() + " is in two parts with other figures");
           }
           Files.copy(f, to, StandardCopyOption.REPLACE_EXISTING);

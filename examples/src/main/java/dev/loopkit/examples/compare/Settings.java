@@ -13,8 +13,8 @@ import java.util.function.Function;
 
 /**
  * The comparison's command line, parsed and checked: what to run (models, workloads, concurrency
- * levels), for how long, and the knobs of the workloads and models. A bad option is an {@link
- * IllegalArgumentException} that names it and says what is allowed.
+ * levels, runs, open-loop rates), for how long, and the knobs of the workloads and models. A bad
+ * option is a {@link BadOption} that names it and says what is allowed.
  *
  * <p>{@link #toArgs()} gives the options back as arguments, so a child JVM runs one cell with
  * exactly the same settings.
@@ -39,6 +39,18 @@ record Settings(
     int hashIterations,
     int waitMillis,
     List<String> jvmOptions) {
+
+  /**
+   * A command line the CLI cannot run: a bad option, or an {@code --out}, {@code --rewrite} or
+   * {@code --merge} folder that does not fit. Said in one line; the program ends with status 2.
+   */
+  static final class BadOption extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    BadOption(String message) {
+      super(message);
+    }
+  }
 
   static final List<String> DEFAULT_MODELS =
       List.of(
@@ -152,14 +164,14 @@ record Settings(
         value = null;
       }
       if (!OPTIONS.containsKey(name)) {
-        throw new IllegalArgumentException(
+        throw new BadOption(
             "unknown option '"
                 + a
                 + "'; allowed: --quick, --help, "
                 + String.join(", ", OPTIONS.keySet()));
       }
       if (value == null || (eq < 0 && value.startsWith("--"))) {
-        throw new IllegalArgumentException(name + ": needs a value (" + OPTIONS.get(name)[1] + ")");
+        throw new BadOption(name + ": needs a value (" + OPTIONS.get(name)[1] + ")");
       }
       values.put(name, value);
     }
@@ -205,7 +217,7 @@ record Settings(
     }
     String allowed = String.join(", ", loops) + ", threads/virtual, threads/platform";
     if (m.equals("loop/manual")) {
-      throw new IllegalArgumentException(
+      throw new BadOption(
           "--models: loop/manual cannot be timed: the manual carrier runs a turn only when a test"
               + " asks; allowed: "
               + allowed);
@@ -213,7 +225,7 @@ record Settings(
     if (loops.contains(m)) {
       return m;
     }
-    throw new IllegalArgumentException("--models: unknown model '" + m + "'; allowed: " + allowed);
+    throw new BadOption("--models: unknown model '" + m + "'; allowed: " + allowed);
   }
 
   private static <T> List<T> list(
@@ -222,7 +234,7 @@ record Settings(
     for (String part : values.get(name).split(",", -1)) {
       String p = part.trim();
       if (p.isEmpty()) {
-        throw new IllegalArgumentException(name + ": an empty item in '" + values.get(name) + "'");
+        throw new BadOption(name + ": an empty item in '" + values.get(name) + "'");
       }
       items.add(item.apply(p));
     }
@@ -238,7 +250,7 @@ record Settings(
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new IllegalArgumentException(
+    throw new BadOption(
         name + ": '" + v + "' is not allowed; a whole number from " + min + " to " + max);
   }
 
@@ -246,7 +258,7 @@ record Settings(
     if (v.startsWith("-") && !v.contains(" ")) {
       return v;
     }
-    throw new IllegalArgumentException(
+    throw new BadOption(
         "--jvm-options: '" + v + "' is not allowed; JVM options, each starting with -");
   }
 
@@ -259,7 +271,7 @@ record Settings(
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new IllegalArgumentException(
+    throw new BadOption(
         name
             + ": '"
             + v
@@ -276,8 +288,7 @@ record Settings(
     } catch (NumberFormatException e) {
       // reported below
     }
-    throw new IllegalArgumentException(
-        name + ": '" + v + "' is not allowed; seconds from " + min + " to 3600");
+    throw new BadOption(name + ": '" + v + "' is not allowed; seconds from " + min + " to 3600");
   }
 
   private static boolean bool(Map<String, String> values, String name) {
@@ -285,8 +296,7 @@ record Settings(
       case "true" -> true;
       case "false" -> false;
       default ->
-          throw new IllegalArgumentException(
-              name + ": '" + values.get(name) + "' is not allowed; true or false");
+          throw new BadOption(name + ": '" + values.get(name) + "' is not allowed; true or false");
     };
   }
 

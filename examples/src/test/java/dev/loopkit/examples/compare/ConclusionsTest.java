@@ -134,7 +134,9 @@ class ConclusionsTest {
     Conclusions.Conclusion c = only(runs);
     assertEquals(LOOP, c.winner(), "the pool's errors do not make it the winner");
     assertEquals(List.of(POOL), c.missing());
-    assertTrue(c.text().endsWith("No clean cell, so not weighed: `threads/platform`."), c.text());
+    assertTrue(
+        c.text().endsWith("No clean cell, so not weighed: `threads/platform` (a run had errors)."),
+        c.text());
   }
 
   @Test
@@ -150,6 +152,7 @@ class ConclusionsTest {
     assertEquals(LOOP, c.winner());
     assertEquals(POOL, c.runnerUp());
     assertEquals(List.of(VIRTUAL), c.missing());
+    assertTrue(c.text().contains("`threads/virtual` (not run at this level)"), c.text());
   }
 
   @Test
