@@ -291,7 +291,7 @@ public final class Compare {
     if (!Files.exists(json)) {
       throw new Settings.BadOption("--rewrite: no comparison.json in " + dir);
     }
-    Report.Read read = Report.readJson(Files.readString(json, StandardCharsets.UTF_8));
+    ResultFiles.Read read = ResultFiles.readJson(Files.readString(json, StandardCharsets.UTF_8));
     String measures = read.info().fields().get("measures");
     if (measures == null) {
       throw new Settings.BadOption(
@@ -405,7 +405,7 @@ public final class Compare {
                 + log
                 + ")");
       }
-      return Report.result(Report.JSON.readTree(result.toFile()));
+      return ResultFiles.result(ResultFiles.JSON.readTree(result.toFile()));
     } finally {
       deleteTree(tmp);
     }
@@ -438,7 +438,7 @@ public final class Compare {
       Settings s = Settings.parse(args.subList(7, args.size()));
       Cell.Result r = Cell.run(s, s.workloads().get(0), s.models().get(0), p, run, true);
       Path partial = result.resolveSibling("result.partial");
-      Report.JSON.writeValue(partial.toFile(), Report.json(r));
+      ResultFiles.JSON.writeValue(partial.toFile(), ResultFiles.json(r));
       Files.move(partial, result); // the parent sees the whole result or none
       System.out.println("cell done: " + line(1, 1, r));
       status = 0;

@@ -36,7 +36,7 @@ final class RunStore {
   List<Cell.Result> load(String measures) throws IOException {
     List<Cell.Result> runs = new ArrayList<>();
     for (Path f : files("run-")) {
-      JsonNode node = Report.JSON.readTree(f.toFile());
+      JsonNode node = ResultFiles.JSON.readTree(f.toFile());
       String theirs = node.path("measures").asText();
       if (!theirs.equals(measures)) {
         throw new Settings.BadOption(
@@ -48,7 +48,7 @@ final class RunStore {
                 + measures
                 + "); use another --out, or the same settings");
       }
-      runs.add(Report.result(node.path("result")));
+      runs.add(ResultFiles.result(node.path("result")));
     }
     return runs;
   }
@@ -58,19 +58,19 @@ final class RunStore {
     List<Path> runs = files("run-");
     return runs.isEmpty()
         ? null
-        : Report.JSON.readTree(runs.get(0).toFile()).path("measures").asText();
+        : ResultFiles.JSON.readTree(runs.get(0).toFile()).path("measures").asText();
   }
 
   void save(Cell.Result run, String measures) throws IOException {
-    ObjectNode node = Report.JSON.createObjectNode();
+    ObjectNode node = ResultFiles.JSON.createObjectNode();
     node.put("measures", measures);
-    node.set("result", Report.json(run));
+    node.set("result", ResultFiles.json(run));
     write(fileName(run), node);
   }
 
   /** Records a sitting (again at each run, with its latest finish). */
   void saveSitting(RunInfo info) throws IOException {
-    write("sitting-" + info.started().toEpochMilli() + ".json", Report.json(info));
+    write("sitting-" + info.started().toEpochMilli() + ".json", ResultFiles.json(info));
   }
 
   /**
@@ -80,7 +80,7 @@ final class RunStore {
   RunInfo sittings() throws IOException {
     List<RunInfo> all = new ArrayList<>();
     for (Path f : files("sitting-")) {
-      all.add(Report.runInfo(Report.JSON.readTree(f.toFile())));
+      all.add(ResultFiles.runInfo(ResultFiles.JSON.readTree(f.toFile())));
     }
     if (all.isEmpty()) {
       throw new Settings.BadOption("no sitting recorded in " + dir);
@@ -139,7 +139,7 @@ final class RunStore {
   private void write(String name, JsonNode node) throws IOException {
     Files.createDirectories(dir);
     Path partial = dir.resolve(name + ".partial");
-    Report.JSON.writeValue(partial.toFile(), node);
+    ResultFiles.JSON.writeValue(partial.toFile(), node);
     Files.move(partial, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
   }
 

@@ -38,8 +38,8 @@ class ReportTest {
   void jsonAndCsvEscapeTextAndLeaveUnknownFiguresEmpty() throws Exception {
     Cell.Result r = cell("threads/virtual", 4, 10, 2);
     Settings settings = Settings.parse(List.of("--quick"));
-    String json = Report.json(info(settings), List.of(), CellRuns.group(List.of(r)));
-    JsonNode doc = Report.JSON.readTree(json);
+    String json = ResultFiles.json(info(settings), List.of(), CellRuns.group(List.of(r)));
+    JsonNode doc = ResultFiles.JSON.readTree(json);
     assertEquals("say \"hi\"", doc.at("/run/command").asText());
     JsonNode c = doc.at("/cells/0");
     assertEquals("boom \"quoted\"\nnext\tline", c.get("firstError").asText());
@@ -49,7 +49,7 @@ class ReportTest {
     assertEquals("closed", c.get("mode").asText());
     assertEquals(1048576, c.get("peakHeapBytes").asLong());
     assertTrue(json.contains("\"firstError\" : \"boom \\\"quoted\\\"\\nnext\\tline\""), json);
-    String csv = Report.csv(CellRuns.group(List.of(r)));
+    String csv = ResultFiles.csv(CellRuns.group(List.of(r)));
     assertTrue(csv.contains("\"boom \"\"quoted\"\"\nnext\tline\""), csv);
     assertFalse(csv.contains(",-1,"), csv);
     assertTrue(csv.startsWith("workload,model,mode,concurrency,"), csv);
@@ -67,8 +67,9 @@ class ReportTest {
               "db", "loop/virtual", 16, run, throughputs[run - 1], p99s[run - 1], 100 * run));
     }
     JsonNode c =
-        Report.JSON
-            .readTree(Report.json(info(Settings.parse(List.of())), List.of(), CellRuns.group(runs)))
+        ResultFiles.JSON
+            .readTree(
+                ResultFiles.json(info(Settings.parse(List.of())), List.of(), CellRuns.group(runs)))
             .at("/cells/0");
     assertEquals(3, c.get("runs").asInt());
     assertEquals(100, c.get("throughput").asDouble(), 1e-9);
@@ -175,7 +176,7 @@ class ReportTest {
         md.startsWith(
             "# Comparison\n\n## When to choose\n\n- **db** (16 in flight): choose `loop/virtual`"),
         md);
-    JsonNode doc = Report.JSON.readTree(dir.resolve("comparison.json").toFile());
+    JsonNode doc = ResultFiles.JSON.readTree(dir.resolve("comparison.json").toFile());
     assertTrue(
         doc.at("/whenToChoose/0").asText().contains("choose `loop/virtual`: 1.98×"),
         doc.toString());
@@ -203,7 +204,7 @@ class ReportTest {
     assertTrue(md.contains("waits 7 ms"), "descriptions from the settings");
     assertEquals(
         new java.util.HashSet<>(cells),
-        new java.util.HashSet<>(Report.readJson(json).runs()),
+        new java.util.HashSet<>(ResultFiles.readJson(json).runs()),
         "every run reads back, figure for figure");
     Files.delete(dir.resolve("comparison.md"));
     Files.delete(dir.resolve("comparison.csv"));
