@@ -3,6 +3,7 @@ package dev.loopkit.examples.compare;
 import com.sun.management.OperatingSystemMXBean;
 import dev.loopkit.DelayMonitor;
 import java.io.IOException;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.lang.management.MemoryPoolMXBean;
@@ -18,31 +19,39 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 /**
- * One cell of the comparison: one workload under one model at one concurrency level — services
- * started, load for the warm-up, then the measured window, then the requests in flight drained.
+ * One run of a cell of the comparison: one workload under one model at one point of the grid (a
+ * closed loop at a concurrency level, or an open loop at an arrival rate) — services started, load
+ * for the warm-up, then the measured window, then the requests in flight drained.
  *
  * <p>What the window measures: requests completed in it and their latencies (HdrHistogram, µs),
- * failures, the process's CPU time (the services' share included: they run in this process for
- * every model alike), the peak number of live platform threads and how many of them the model
- * added, the heap (sampled every 10 ms), the loop's delay for loop models, the load average at its
- * end, and the process's peak RSS ({@code VmHWM}, for the whole run of a forked cell, warm-up
- * included). Every figure is read when the window closes, before the requests in flight drain.
+ * failures, arrivals dropped (open loop), the process's CPU time (the file and the embedded
+ * database run in this process, their share included; the HTTP service runs in a process of its
+ * own), the peak number of live platform threads and how many of them the model added, the heap
+ * (sampled every 10 ms), the loop's delay for loop models, the JIT's compilation time and its
+ * compiler threads' CPU time, the load average at its end, and the process's peak RSS ({@code
+ * VmHWM}, for the whole run of a forked cell, warm-up included). Every figure is read when the
+ * window closes, before the requests in flight drain.
  */
 final class Cell {
 
   private Cell() {}
 
   /**
-   * The figures of one cell; {@code failure} is null unless the cell could not be run. A figure
-   * that is not known is NaN (doubles) or -1 (counts, bytes); reports write them as empty.
+   * The figures of one run of a cell; {@code failure} is null unless the run could not be made. A
+   * figure that is not known is NaN (doubles) or -1 (counts, bytes); reports write them as empty.
    */
   record Result(
       String workload,
       String model,
+      String mode,
       int concurrency,
+      double rateFraction,
+      double rate,
+      int run,
       double seconds,
       long completed,
       long errors,
+      long dropped,
       String firstError,
       double throughput,
       double meanMillis,
@@ -61,15 +70,22 @@ final class Cell {
       double loopDelayP50Millis,
       double loopDelayP99Millis,
       double loopDelayMaxMillis,
+      double jitMillis,
+      double jitCpuSeconds,
       double loadAverage,
       String failure) {
 
     /** A cell that could not be run: no figures, only why. */
-    static Result failed(Workload w, String model, int concurrency, String why) {
+    static Result failed(Workload w, String model, Point point, int run, String why) {
       return new Result(
           w.id(),
           model,
-          concurrency,
+          point.mode(),
+          point.concurrency(),
+          point.rateFraction(),
+          point.rate(),
+          run,
+          0,
           0,
           0,
           0,
@@ -92,11 +108,13 @@ final class Cell {
           NaN,
           NaN,
           NaN,
+          NaN,
+          NaN,
           why);
     }
 
     /**
-     * A result from its components' text, by name (a child's properties, a CSV row); null or empty
+     * A result from its components' text, by name (a child's JSON, a report's JSON); null or empty
      * text is a figure not known (NaN, -1 or null).
      */
     static Result parse(java.util.function.Function<String, String> text) {
@@ -127,13 +145,58 @@ final class Cell {
     boolean ok() {
       return failure == null && errors == 0 && completed > 0;
     }
+
+    /** Where in the grid this run lies. */
+    Point point() {
+      return new Point(mode, concurrency, rateFraction, rate);
+    }
+
+    /** What names the cell this run belongs to (every figure aside, and the run's number). */
+    String cellKey() {
+      return workload + " " + model + " " + point().key();
+    }
+  }
+
+  /**
+   * A point of the grid: a closed loop of {@code concurrency} requests in flight, or an open loop
+   * offering {@code rate} requests/s ({@code rateFraction} of the workload's closed-loop peak) with
+   * at most {@code concurrency} in flight.
+   */
+  record Point(String mode, int concurrency, double rateFraction, double rate) {
+    static final String CLOSED = "closed";
+    static final String OPEN = "open";
+
+    static Point closed(int concurrency) {
+      return new Point(CLOSED, concurrency, NaN, NaN);
+    }
+
+    static Point open(double rateFraction, double rate, int cap) {
+      return new Point(OPEN, cap, rateFraction, rate);
+    }
+
+    boolean open() {
+      return mode.equals(OPEN);
+    }
+
+    /** The point's name in a run's key: {@code c=16}, or {@code r=0.5} (the fraction). */
+    String key() {
+      return open() ? "r=" + rateFraction : "c=" + concurrency;
+    }
   }
 
   private static final double NaN = Double.NaN;
 
-  /** Runs one cell in this JVM; {@code forked} says whether this JVM runs nothing else. */
+  /**
+   * Runs one cell in this JVM: run number {@code run} of {@code workload} under {@code modelName}
+   * at {@code point}; {@code forked} says whether this JVM runs nothing else.
+   */
   static Result run(
-      Settings settings, Workload workload, String modelName, int concurrency, boolean forked) {
+      Settings settings,
+      Workload workload,
+      String modelName,
+      Point point,
+      int run,
+      boolean forked) {
     Model model = Model.of(modelName, settings);
     Recorder latencies = new Recorder(3);
     AtomicLong errors = new AtomicLong();
@@ -149,16 +212,21 @@ final class Cell {
         };
     OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
     try (Services services = Services.start(settings, workload);
         HeapSampler heap = HeapSampler.start()) {
       int baseline = threads.getThreadCount();
-      try (Model.Run run = model.start(workload, services, concurrency, sink)) {
+      try (Load load =
+          point.open()
+              ? Load.open(model, workload, services, point, sink)
+              : Load.closed(model, workload, services, point, sink)) {
         sleep(settings.warmup().toNanos());
         // The window opens: forget the warm-up.
         latencies.getIntervalHistogram();
         errors.set(0);
         firstError.set(null);
-        DelayMonitor delay = run.loopDelay();
+        load.resetDropped();
+        DelayMonitor delay = load.loopDelay();
         if (delay != null) {
           delay.reset();
         }
@@ -166,12 +234,17 @@ final class Cell {
         heap.reset();
         long wall0 = System.nanoTime();
         long cpu0 = os.getProcessCpuTime();
+        long jit0 = jit.getTotalCompilationTime();
+        double jitCpu0 = compilerCpuSeconds();
         sleep(settings.duration().toNanos());
         // The window closes: every figure is read now, before the requests in flight drain.
         Histogram window = latencies.getIntervalHistogram();
         long wall1 = System.nanoTime();
         long cpu1 = os.getProcessCpuTime();
+        long jit1 = jit.getTotalCompilationTime();
+        double jitCpu1 = compilerCpuSeconds();
         long windowErrors = errors.get();
+        long dropped = load.dropped();
         String windowFirstError = firstError.get();
         int peakThreads = threads.getPeakThreadCount();
         long heapPeak = heap.peak();
@@ -182,10 +255,15 @@ final class Cell {
         return new Result(
             workload.id(),
             modelName,
-            concurrency,
+            point.mode(),
+            point.concurrency(),
+            point.rateFraction(),
+            point.rate(),
+            run,
             seconds,
             n,
             windowErrors,
+            dropped,
             windowFirstError,
             n / seconds,
             n == 0 ? NaN : window.getMean() / 1000.0,
@@ -204,10 +282,40 @@ final class Cell {
             delay == null ? NaN : millis(delay.percentile(50).toNanos()),
             delay == null ? NaN : millis(delay.percentile(99).toNanos()),
             delay == null ? NaN : millis(delay.max().toNanos()),
+            (double) (jit1 - jit0),
+            Double.isNaN(jitCpu0) || Double.isNaN(jitCpu1) ? NaN : jitCpu1 - jitCpu0,
             os.getSystemLoadAverage(),
             null);
       }
     }
+  }
+
+  /**
+   * CPU time of the JIT's compiler threads ({@code C1 CompilerThre*}, {@code C2 CompilerThre*} in
+   * {@code /proc/self/task}), in seconds; NaN where there is no such file.
+   */
+  static double compilerCpuSeconds() {
+    long ticks = 0;
+    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : tasks.toList()) {
+        String stat;
+        try {
+          stat = Files.readString(task.resolve("stat"));
+        } catch (IOException e) {
+          continue; // the thread ended
+        }
+        int open = stat.indexOf('(');
+        int close = stat.lastIndexOf(')');
+        String name = stat.substring(open + 1, close);
+        if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
+          String[] f = stat.substring(close + 2).split(" ");
+          ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return NaN;
+    }
+    return ticks / 100.0; // USER_HZ
   }
 
   private static double percentile(Histogram h, double p) {

@@ -6,8 +6,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A line chart as inline SVG: concurrency levels along x (evenly spaced, as they are usually
- * powers; the caller sorts them), one line per model, broken where a figure is missing, a linear or
+ * A line chart as inline SVG: concurrency levels (or arrival rates) along x (evenly spaced, as they
+ * are usually powers; the caller sorts them), one line per model, broken where a figure is missing,
+ * a bar over each point from its least to its greatest run where the spread is given, a linear or
  * log-10 y axis with labelled grid lines; every point has a tooltip with its exact value. The SVG
  * has no blank line (Markdown passes it through).
  */
@@ -30,13 +31,34 @@ final class Chart {
       List<String> order,
       String[] colours,
       boolean log) {
+    return svg(
+        title, unit, "requests in flight", levels, series, Map.of(), Map.of(), order, colours, log);
+  }
+
+  /**
+   * As above, with the x axis titled {@code xTitle} and, where {@code lows} and {@code highs} have
+   * a series' figures, a bar from its least to its greatest run at each point (the spread).
+   */
+  static String svg(
+      String title,
+      String unit,
+      String xTitle,
+      List<Integer> levels,
+      Map<String, double[]> series,
+      Map<String, double[]> lows,
+      Map<String, double[]> highs,
+      List<String> order,
+      String[] colours,
+      boolean log) {
     double min = Double.POSITIVE_INFINITY;
     double max = Double.NEGATIVE_INFINITY;
-    for (double[] ys : series.values()) {
-      for (double y : ys) {
-        if (!Double.isNaN(y) && (!log || y > 0)) {
-          min = Math.min(min, y);
-          max = Math.max(max, y);
+    for (Map<String, double[]> m : List.of(series, lows, highs)) {
+      for (double[] ys : m.values()) {
+        for (double y : ys) {
+          if (!Double.isNaN(y) && (!log || y > 0)) {
+            min = Math.min(min, y);
+            max = Math.max(max, y);
+          }
         }
       }
     }
@@ -113,13 +135,16 @@ final class Chart {
     b.append(
         String.format(
             Locale.ROOT,
-            "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">requests in flight</text>\n",
+            "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
             LEFT + plotW / 2,
-            H - 6));
+            H - 6,
+            Report.esc(xTitle)));
     // one line per model
     for (Map.Entry<String, double[]> e : series.entrySet()) {
       String colour = colours[order.indexOf(e.getKey()) % colours.length];
       double[] ys = e.getValue();
+      double[] los = lows.get(e.getKey());
+      double[] his = highs.get(e.getKey());
       List<StringBuilder> segments = new ArrayList<>(); // a gap (no figure) breaks the line
       StringBuilder points = null;
       StringBuilder dots = new StringBuilder();
@@ -137,18 +162,36 @@ final class Chart {
         double y = TOP + plotH - plotH * t;
         double x = x(i, n, plotW);
         points.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
+        String spread = "";
+        if (los != null && his != null && !Double.isNaN(los[i]) && !Double.isNaN(his[i])) {
+          double y0 = yOf(los[i], log, lo, hi, plotH);
+          double y1 = yOf(his[i], log, lo, hi, plotH);
+          dots.append(
+              String.format(
+                  Locale.ROOT,
+                  "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\""
+                      + " stroke-width=\"1.5\" class=\"spread\"/>",
+                  x,
+                  y0,
+                  x,
+                  y1,
+                  colour));
+          spread = " (runs " + Report.fmt(los[i]) + " to " + Report.fmt(his[i]) + ")";
+        }
         dots.append(
             String.format(
                 Locale.ROOT,
-                "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s, %d in flight: %s"
-                    + " %s</title></circle>",
+                "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s, %s %d: %s"
+                    + " %s%s</title></circle>",
                 x,
                 y,
                 colour,
                 Report.esc(e.getKey()),
+                Report.esc(xTitle),
                 levels.get(i),
                 Report.fmt(v),
-                Report.esc(unit)));
+                Report.esc(unit),
+                spread));
       }
       for (StringBuilder segment : segments) {
         b.append("<polyline fill=\"none\" stroke-width=\"2\" stroke=\"")
@@ -162,6 +205,14 @@ final class Chart {
       }
     }
     return b.append("</svg>").toString();
+  }
+
+  private static double yOf(double v, boolean log, double lo, double hi, int plotH) {
+    if (log && v <= 0) {
+      return TOP + plotH;
+    }
+    double t = log ? (Math.log10(v) - lo) / (hi - lo) : (v - lo) / (hi - lo);
+    return TOP + plotH - plotH * t;
   }
 
   private static double x(int i, int n, int plotW) {

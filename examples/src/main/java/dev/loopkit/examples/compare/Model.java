@@ -21,9 +21,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * virtual thread each; {@code threads/platform}: a fixed pool of platform threads, all started up
  * front).
  *
- * <p>Every model runs the same closed loop: {@code concurrency} chains, each issuing a request and,
- * when it completes, the next. A request's latency runs from the moment it is issued (so a request
- * that waits for a pool thread or for the loop counts that wait) to its completion.
+ * <p>Every model runs the same closed loop ({@link #start}): {@code concurrency} chains, each
+ * issuing a request and, when it completes, the next. A request's latency runs from the moment it
+ * is issued (so a request that waits for a pool thread or for the loop counts that wait) to its
+ * completion. For the open loop ({@link #open}), the caller hands in each request with the time it
+ * was meant to start, and its latency runs from then.
  */
 abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
 
@@ -37,6 +39,19 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
     /** The loop's delay monitor, or null for thread-per-request models. */
     DelayMonitor loopDelay();
 
+    @Override
+    void close();
+  }
+
+  /** A model serving requests handed in one by one (the open loop). */
+  interface Open extends AutoCloseable {
+    /** Issues one request now, from any thread; the sink is told {@code intendedAt} at its end. */
+    void submit(long intendedAt);
+
+    /** The loop's delay monitor, or null for thread-per-request models. */
+    DelayMonitor loopDelay();
+
+    /** Stops serving; the caller has waited for the requests in flight. */
     @Override
     void close();
   }
@@ -61,6 +76,9 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
 
   /** Starts {@code concurrency} request chains of {@code workload}, reporting each end to sink. */
   abstract Run start(Workload workload, Services services, int concurrency, Sink sink);
+
+  /** Starts serving requests of {@code workload} that {@link Open#submit} hands in. */
+  abstract Open open(Workload workload, Services services, Sink sink);
 
   /** Handlers on one loop of a carrier; blocking work offloaded to the loop's pools. */
   static final class OnLoop extends Model {
@@ -88,6 +106,46 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
         throw new IllegalStateException("cannot start the chains", e.getCause());
       }
       return run;
+    }
+
+    @Override
+    Open open(Workload workload, Services services, Sink sink) {
+      Loop loop = Loop.create(config(carrier, ioThreads));
+      DelayMonitor monitor = loop.monitorDelay(Duration.ofMillis(10));
+      return new Open() {
+        @Override
+        public void submit(long intendedAt) {
+          loop.execute(() -> issueOne(loop, workload, services, sink, intendedAt));
+        }
+
+        @Override
+        public DelayMonitor loopDelay() {
+          return monitor;
+        }
+
+        @Override
+        public void close() {
+          monitor.close();
+          loop.close();
+        }
+      };
+    }
+
+    /** Issues one request on {@code loop}; its end goes to sink, on the loop. */
+    private static void issueOne(
+        Loop loop, Workload workload, Services services, Sink sink, long issuedAt) {
+      Promise<?> request;
+      try {
+        request = workload.onLoop(loop, services);
+      } catch (Throwable t) {
+        sink.completed(issuedAt, t);
+        return;
+      }
+      request.handle(
+          (v, failure) -> {
+            sink.completed(issuedAt, failure);
+            return null;
+          });
     }
   }
 
@@ -190,29 +248,68 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
 
     @Override
     Run start(Workload workload, Services services, int concurrency, Sink sink) {
-      ExecutorService executor;
-      if (virtual) {
-        executor =
-            Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("request-", 0).factory());
-      } else {
-        // A fixed pool starts a thread for each of its first tasks even while others are idle, so
-        // under a closed loop it soon holds all of them: start them now, and the figures say so.
-        ThreadPoolExecutor pool =
-            new ThreadPoolExecutor(
-                platformThreads,
-                platformThreads,
-                0,
-                TimeUnit.MILLISECONDS,
-                new LinkedBlockingQueue<>(),
-                Thread.ofPlatform().name("request-", 0).daemon().factory());
-        pool.prestartAllCoreThreads();
-        executor = pool;
-      }
-      ThreadRun run = new ThreadRun(executor, workload, services, concurrency, sink);
+      ThreadRun run = new ThreadRun(executor(), workload, services, concurrency, sink);
       for (int i = 0; i < concurrency; i++) {
         run.issue();
       }
       return run;
+    }
+
+    @Override
+    Open open(Workload workload, Services services, Sink sink) {
+      ExecutorService executor = executor();
+      return new Open() {
+        @Override
+        public void submit(long intendedAt) {
+          executor.execute(
+              () -> {
+                Throwable failure = null;
+                try {
+                  workload.blocking(services);
+                } catch (Throwable t) {
+                  failure = t;
+                }
+                sink.completed(intendedAt, failure);
+              });
+        }
+
+        @Override
+        public DelayMonitor loopDelay() {
+          return null;
+        }
+
+        @Override
+        public void close() {
+          stop(executor);
+        }
+      };
+    }
+
+    private ExecutorService executor() {
+      if (virtual) {
+        return Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("request-", 0).factory());
+      }
+      // A fixed pool starts a thread for each of its first tasks even while others are idle, so
+      // under a closed loop it soon holds all of them: start them now, and the figures say so.
+      ThreadPoolExecutor pool =
+          new ThreadPoolExecutor(
+              platformThreads,
+              platformThreads,
+              0,
+              TimeUnit.MILLISECONDS,
+              new LinkedBlockingQueue<>(),
+              Thread.ofPlatform().name("request-", 0).daemon().factory());
+      pool.prestartAllCoreThreads();
+      return pool;
+    }
+  }
+
+  private static void stop(ExecutorService executor) {
+    executor.shutdownNow();
+    try {
+      executor.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -269,12 +366,7 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
       try {
         awaitDrained(drained, () -> {});
       } finally {
-        executor.shutdownNow();
-        try {
-          executor.awaitTermination(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+        stop(executor);
       }
     }
   }

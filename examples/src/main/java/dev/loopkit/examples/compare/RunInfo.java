@@ -13,7 +13,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * What a report records besides its figures, so that it can be reproduced and judged: the machine,
- * the JDK, the commit, the command and the settings, and when the run started and ended.
+ * the JDK, the commit, the command and the settings, the load average before it, and when it
+ * started and ended. A grid taken in several sittings has one of these per sitting ({@link
+ * RunStore#sittings()} makes them one).
  */
 record RunInfo(Map<String, String> fields, Instant started, Instant finished) {
 
@@ -27,7 +29,11 @@ record RunInfo(Map<String, String> fields, Instant started, Instant finished) {
     f.put(
         "cell JVM",
         settings.fork()
-            ? String.join(" ", Compare.CELL_JVM_OPTIONS) + " (a fresh JVM per cell)"
+            ? String.join(" ", Compare.CELL_JVM_OPTIONS)
+                + (settings.jvmOptions().isEmpty()
+                    ? ""
+                    : " " + String.join(" ", settings.jvmOptions()))
+                + " (a fresh JVM per run)"
             : "this JVM for every cell: "
                 + ManagementFactory.getRuntimeMXBean().getInputArguments());
     f.put(
@@ -48,6 +54,11 @@ record RunInfo(Map<String, String> fields, Instant started, Instant finished) {
             ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
     f.put(
         "settings", String.join(" ", settings.toArgs()) + (settings.fork() ? "" : " --fork false"));
+    f.put("measures", settings.measures());
+    f.put("models", models(settings));
+    f.put(
+        "HTTP service",
+        "a process of its own: " + String.join(" ", Upstream.JVM_OPTIONS) + ", the same java");
     return new RunInfo(f, Instant.now(), Instant.now());
   }
 
@@ -73,57 +84,13 @@ record RunInfo(Map<String, String> fields, Instant started, Instant finished) {
         + " pooled connections for every model";
   }
 
-  /** The run facts of a {@code comparison.json} that {@link Report#json} wrote. */
-  static RunInfo readJson(String json) {
-    int start = json.indexOf("\"run\": {");
-    int end = json.indexOf("\n  }", start);
-    if (start < 0 || end < 0) {
-      throw new IllegalArgumentException("not a comparison.json: no \"run\" object");
-    }
-    Map<String, String> f = new LinkedHashMap<>();
-    java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("\"((?:[^\"\\\\]|\\\\.)*)\": \"((?:[^\"\\\\]|\\\\.)*)\"")
-            .matcher(json.substring(start, end));
-    while (m.find()) {
-      f.put(unescape(m.group(1)), unescape(m.group(2)));
-    }
-    Instant started = Instant.parse(f.remove("started"));
-    Instant finished = Instant.parse(f.remove("finished"));
-    return new RunInfo(f, started, finished);
-  }
-
-  private static String unescape(String s) {
-    StringBuilder b = new StringBuilder();
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c != '\\' || i + 1 == s.length()) {
-        b.append(c);
-        continue;
-      }
-      char e = s.charAt(++i);
-      switch (e) {
-        case 'n' -> b.append('\n');
-        case 'r' -> b.append('\r');
-        case 't' -> b.append('\t');
-        case 'u' -> {
-          b.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16));
-          i += 4;
-        }
-        default -> b.append(e);
-      }
-    }
-    return b.toString();
-  }
-
   RunInfo finished(Instant at) {
     return new RunInfo(fields, started, at);
   }
 
-  /** The command that reproduces the run. */
+  /** The command that reproduces the run (the launcher builds the module if need be). */
   private static String command(List<String> args) {
-    return "./with-jdk21 ./mvnw -q -B -pl examples -am compile exec:java -Pcompare -Dexec.args=\""
-        + String.join(" ", args)
-        + "\"";
+    return "examples/compare " + String.join(" ", args);
   }
 
   private static String commit() {

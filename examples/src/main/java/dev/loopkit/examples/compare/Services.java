@@ -1,10 +1,6 @@
 package dev.loopkit.examples.compare;
 
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,7 +16,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -34,7 +29,8 @@ import javax.crypto.spec.PBEKeySpec;
 
 /**
  * What the workloads of one cell call: a file, an embedded database behind a connection pool, an
- * HTTP service on loopback and a password hash; each a plain blocking call that checks its answer.
+ * HTTP service on loopback (in a process of its own: {@link Upstream}) and a password hash; each a
+ * plain blocking call that checks its answer.
  *
  * <p>Only what the cell's workload needs is started, before any clock runs, and warmed up once. The
  * same services serve every model, so a model's figures differ only by how it runs requests. {@link
@@ -46,7 +42,6 @@ final class Services implements AutoCloseable {
   private final List<AutoCloseable> opened = new ArrayList<>();
   private Path file;
   private BlockingQueue<Connection> connections;
-  private HttpServer server;
   private HttpClient client;
   private URI uri;
 
@@ -150,47 +145,12 @@ final class Services implements AutoCloseable {
     }
   }
 
-  // ---- HTTP on loopback ----
-
-  /** The service's answer: 1 KiB. */
-  static final int BODY_BYTES = 1024;
+  // ---- HTTP on loopback, in a process of its own ----
 
   private void startHttp() throws IOException {
-    byte[] body = new byte[BODY_BYTES];
-    Arrays.fill(body, (byte) 'x');
-    long answerAfter = settings.httpMillis();
-    // The JDK's server closes idle keep-alive connections beyond 200 (its default), and a client
-    // that reuses one just then gets "header parser received no bytes": at 1,024 requests in flight
-    // many connections are idle at once. Read when the first server of this JVM starts.
-    System.setProperty("sun.net.httpserver.maxIdleConnections", "65536");
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
-    // One virtual thread per exchange: the service never limits how many requests wait in it,
-    // whatever model calls it.
-    ExecutorService handlers = Executors.newVirtualThreadPerTaskExecutor();
-    server.setExecutor(handlers);
-    server.createContext(
-        "/answer",
-        exchange -> {
-          try (exchange) {
-            if (answerAfter > 0) {
-              Thread.sleep(answerAfter);
-            }
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-              out.write(body);
-            }
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        });
-    server.start();
-    HttpServer started = server;
-    opened.add(
-        () -> {
-          started.stop(0);
-          handlers.shutdownNow();
-        });
-    uri = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/answer");
+    Upstream upstream = Upstream.start(settings.httpMillis());
+    opened.add(upstream);
+    uri = upstream.uri();
     // The client's own work (completing responses) runs on two threads of its own, so the
     // threads it needs do not grow with the load and count the same for every model.
     ExecutorService clientThreads =
@@ -223,7 +183,7 @@ final class Services implements AutoCloseable {
   }
 
   private static int checked(HttpResponse<byte[]> response) {
-    if (response.statusCode() != 200 || response.body().length != BODY_BYTES) {
+    if (response.statusCode() != 200 || response.body().length != Upstream.BODY_BYTES) {
       throw new IllegalStateException(
           "HTTP " + response.statusCode() + " with " + response.body().length + " bytes");
     }

@@ -154,15 +154,14 @@ enum Workload {
         s.waitMillis());
   }
 
-  /** The workload named {@code id}, or an {@link IllegalArgumentException} naming the choices. */
+  /** The workload named {@code id}, or a {@link Settings.BadOption} naming the choices. */
   static Workload of(String id) {
     for (Workload w : values()) {
       if (w.id.equals(id.toLowerCase(Locale.ROOT))) {
         return w;
       }
     }
-    throw new IllegalArgumentException(
-        "--workloads: unknown workload '" + id + "'; allowed: " + ids());
+    throw new Settings.BadOption("--workloads: unknown workload '" + id + "'; allowed: " + ids());
   }
 
   static String ids() {
