@@ -515,8 +515,9 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
   }
 
   /** {@link IoPoller#attach}: the poller the poll phase polls from now on (any thread). */
-  public void attachIo(IoPoller poller) {
+  public IoPoller.Host attachIo(IoPoller poller) {
     io.attach(poller);
+    return task -> pollQueue.handIn(requireNonNull(task, "task"), true);
   }
 
   @Override

@@ -22,10 +22,21 @@ public interface IoPoller {
    * Attaches {@code poller} to {@code loop}, from any thread (off the loop it takes effect at the
    * loop's next poll phase, in order with the tasks handed in before and after).
    *
-   * @throws IllegalStateException if the loop has a poller already
+   * @return what the loop offers the poller
+   * @throws IllegalStateException if the loop has a poller already, or has stopped
    */
-  static void attach(Loop loop, IoPoller poller) {
-    EventLoop.of(loop).attachIo(java.util.Objects.requireNonNull(poller, "poller"));
+  static Host attach(Loop loop, IoPoller poller) {
+    return EventLoop.of(loop).attachIo(java.util.Objects.requireNonNull(poller, "poller"));
+  }
+
+  /** What a loop offers the poller attached to it. */
+  interface Host {
+    /**
+     * Hands {@code task} to the loop from any thread, past {@code shutdown()} (the I/O layer's own
+     * work: a channel's event, a close): it runs in the poll phase, followed by the microtask
+     * checkpoint. False once the loop has terminated: it will not run.
+     */
+    boolean handIn(Runnable task);
   }
 
   /**

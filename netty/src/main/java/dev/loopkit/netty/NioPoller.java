@@ -1,0 +1,213 @@
+package dev.loopkit.netty;
+
+import dev.loopkit.spi.IoPoller;
+import dev.loopkit.spi.LoopClock;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoHandle;
+import io.netty.channel.IoHandler;
+import io.netty.channel.IoHandlerContext;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.nio.NioIoEvent;
+import io.netty.channel.nio.NioIoHandle;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.nio.NioIoOps;
+import java.nio.channels.SelectableChannel;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Netty's NIO multiplexer ({@link NioIoHandler}) as the loop's {@link IoPoller}: the handler
+ * selects, and each channel that became ready is recorded and handed to the loop, whose poll phase
+ * runs the channel's handling of its events.
+ *
+ * <pre>{@code
+ * Implementation notes
+ *
+ * Confined to the loop, except wakeup. Each channel registers through a Recorded handle that
+ * stands for it in the handler: when the handler reports it ready (inside run), it merges the
+ * ready operations into what it has pending and, if it is not waiting already, hands itself to
+ * the loop as a poll-phase callback; run() then calls the channel's own handle with what was
+ * pending. NIO readiness is level-triggered, so a channel not yet handled is reported again on
+ * the next select: the merge keeps it to one callback. NIO's event objects are immutable, so
+ * deferring them is safe; a registration no longer valid when its turn comes is skipped.
+ *
+ * Waiting: the handler blocks in select when its context says it may (canBlock), for the
+ * context's delay (the loop's timeout; no limit is one hour at a time, which NIO handles best),
+ * and wakeup() makes it return.
+ * }</pre>
+ */
+final class NioPoller implements IoPoller {
+  private static final long LONGEST_WAIT = TimeUnit.HOURS.toNanos(1);
+
+  private final IoHandler handler;
+  private boolean initialized;
+  private boolean closed;
+  private int registrations; // channels registered and not yet unregistered (loop)
+  private Consumer<Runnable> sink; // during poll: where ready channels go
+
+  // the wait in progress (loop)
+  private boolean waiting;
+  private long waitDeadline;
+
+  private final IoHandlerContext nonBlocking =
+      new IoHandlerContext() {
+        @Override
+        public boolean canBlock() {
+          return false;
+        }
+
+        @Override
+        public long delayNanos(long currentTimeNanos) {
+          return 0;
+        }
+
+        @Override
+        public long deadlineNanos() {
+          return -1;
+        }
+      };
+
+  private final IoHandlerContext blocking =
+      new IoHandlerContext() {
+        @Override
+        public boolean canBlock() {
+          return waiting;
+        }
+
+        @Override
+        public long delayNanos(long currentTimeNanos) {
+          return Math.max(0, waitDeadline - LoopClock.system().nanoTime());
+        }
+
+        @Override
+        public long deadlineNanos() {
+          return waitDeadline;
+        }
+      };
+
+  NioPoller(LoopIoEventLoop executor) {
+    this.handler = NioIoHandler.newFactory().newHandler(executor);
+  }
+
+  @Override
+  public void poll(long timeoutNanos, Consumer<Runnable> ready) {
+    if (closed) {
+      return;
+    }
+    if (!initialized) {
+      initialized = true;
+      handler.initialize();
+    }
+    sink = ready;
+    try {
+      if (timeoutNanos == 0) {
+        handler.run(nonBlocking);
+      } else {
+        long wait = timeoutNanos < 0 ? LONGEST_WAIT : Math.min(timeoutNanos, LONGEST_WAIT);
+        waitDeadline = LoopClock.system().nanoTime() + wait;
+        waiting = true;
+        try {
+          handler.run(blocking);
+        } finally {
+          waiting = false;
+        }
+      }
+    } finally {
+      sink = null;
+    }
+  }
+
+  @Override
+  public void wakeup() {
+    handler.wakeup();
+  }
+
+  @Override
+  public boolean holdsLoop() {
+    return registrations > 0;
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (initialized) {
+      handler.prepareToDestroy(); // closes every registration
+    }
+    handler.destroy();
+  }
+
+  /** Registers {@code handle} (loop). */
+  IoRegistration register(IoHandle handle) throws Exception {
+    if (closed) {
+      throw new IllegalStateException("the loop's I/O is closed");
+    }
+    return handler.register(new Recorded((NioIoHandle) handle));
+  }
+
+  boolean isCompatible(Class<? extends IoHandle> handleType) {
+    return handler.isCompatible(handleType);
+  }
+
+  /** What a channel's handle is to the handler: it records readiness for the poll phase. */
+  private final class Recorded implements NioIoHandle, Runnable {
+    private final NioIoHandle channel;
+    private IoRegistration registration;
+    private int pending; // NioIoOps values merged since the last run
+    private boolean handedOn;
+
+    Recorded(NioIoHandle channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public SelectableChannel selectableChannel() {
+      return channel.selectableChannel();
+    }
+
+    @Override
+    public void handle(IoRegistration reg, IoEvent event) {
+      registration = reg;
+      pending |= ((NioIoEvent) event).ops().value();
+      if (!handedOn && sink != null) {
+        handedOn = true;
+        sink.accept(this);
+      } else if (!handedOn) {
+        run(); // reported outside a poll (the handler's own clean-up): handle it now
+      }
+    }
+
+    @Override
+    public void run() {
+      handedOn = false;
+      int ops = pending;
+      pending = 0;
+      IoRegistration reg = registration;
+      if (reg != null && reg.isValid()) {
+        channel.handle(reg, new Ready(NioIoOps.valueOf(ops)));
+      }
+    }
+
+    @Override
+    public void registered() {
+      registrations++;
+      channel.registered();
+    }
+
+    @Override
+    public void unregistered() {
+      registrations--;
+      channel.unregistered();
+    }
+
+    @Override
+    public void close() throws Exception {
+      channel.close();
+    }
+  }
+
+  /** The operations a channel became ready for, merged. */
+  private record Ready(NioIoOps ops) implements NioIoEvent {}
+}
