@@ -14,6 +14,7 @@ module dev.loopkit.core {
 
   requires static micrometer.core; // optional: dev.loopkit.micrometer
   requires jdk.jfr; // the watchdog's LoopBlocked event
+  requires static org.jspecify; // nullness annotations of the API: compile time only
 
   uses dev.loopkit.spi.CarrierProvider;
 }

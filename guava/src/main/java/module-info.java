@@ -9,4 +9,5 @@ module dev.loopkit.guava {
 
   requires transitive dev.loopkit.core; // the API takes and returns Loop, Promise, LoopClock
   requires transitive com.google.common; // ... and ListenableFuture, Ticker
+  requires static org.jspecify; // nullness annotations of the API: compile time only
 }
