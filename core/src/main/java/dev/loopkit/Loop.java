@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A Node.js-style event loop: callbacks run one at a time, each to completion, on one logical
@@ -130,7 +131,7 @@ public interface Loop extends ScheduledExecutorService, AutoCloseable {
    * {@code io} unless configured). Its result settles the returned promise on the loop, in the poll
    * phase; a task that throws rejects it with that exception.
    */
-  <T> Promise<T> offload(Callable<T> task);
+  <T extends @Nullable Object> Promise<T> offload(Callable<T> task);
 
   /**
    * Runs blocking {@code task} on the named offload pool.
@@ -139,7 +140,7 @@ public interface Loop extends ScheduledExecutorService, AutoCloseable {
    * @throws java.util.concurrent.RejectedExecutionException if the pool's queue is full or the loop
    *     is shutting down
    */
-  <T> Promise<T> offload(String pool, Callable<T> task);
+  <T extends @Nullable Object> Promise<T> offload(String pool, Callable<T> task);
 
   /** The names of the configured offload pools. */
   List<String> offloadPools();
