@@ -31,6 +31,7 @@ import org.jspecify.annotations.Nullable;
  * <p>The loop is also a {@link ScheduledExecutorService}: {@code execute}/{@code submit} go to the
  * poll phase, {@code schedule*} to the timers phase.
  */
+@SuppressWarnings("exports") // JSpecify's annotations: compile time only (module-info)
 public interface Loop extends ScheduledExecutorService, AutoCloseable {
 
   /** Makes a server-mode loop configured from the defaults, classpath, environment and system. */

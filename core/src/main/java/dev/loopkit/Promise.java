@@ -49,6 +49,7 @@ import org.jspecify.annotations.Nullable;
  *
  * @param <T> the value's type
  */
+@SuppressWarnings("exports") // JSpecify's annotations: compile time only (module-info)
 public final class Promise<T extends @Nullable Object> implements CompletionStage<T> {
 
   private static final Object NULL_VALUE = new Object();
@@ -401,7 +402,7 @@ public final class Promise<T extends @Nullable Object> implements CompletionStag
   }
 
   /** This stage's other input as a promise of this loop. */
-  @SuppressWarnings("unchecked")
+  @SuppressWarnings({"unchecked", "ReferenceEquality"}) // same host = same loop, by identity
   private <U extends @Nullable Object> Promise<U> local(CompletionStage<U> other) {
     requireNonNull(other, "other");
     if (other instanceof Promise<?> p && p.host == host) {
@@ -779,6 +780,7 @@ public final class Promise<T extends @Nullable Object> implements CompletionStag
     return whenComplete0(action, async(executor));
   }
 
+  @SuppressWarnings("ReferenceEquality") // a throwable cannot suppress itself (identity)
   private Promise<T> whenComplete0(
       java.util.function.BiConsumer<? super T, ? super Throwable> action,
       java.util.concurrent.@Nullable Executor ex) {
@@ -1006,6 +1008,7 @@ public final class Promise<T extends @Nullable Object> implements CompletionStag
    *
    * @throws IllegalStateException on a loop whose carrier cannot suspend callbacks
    */
+  @SuppressWarnings("ReferenceEquality") // same host = same loop, by identity
   private boolean suspendUntilSettled(String call) {
     PromiseHost current = PromiseHost.currentOrNull();
     if (current == null || !current.inEventLoop()) {
@@ -1079,6 +1082,7 @@ public final class Promise<T extends @Nullable Object> implements CompletionStag
    * would wrap the cancellation in a CompletionException and not report it).
    */
   @Override
+  @SuppressWarnings("FutureReturnValueIgnored") // the callback only completes `out`: it cannot fail
   public CompletableFuture<T> toCompletableFuture() {
     CompletableFuture<T> out = new CompletableFuture<>();
     blocking()
@@ -1158,6 +1162,7 @@ public final class Promise<T extends @Nullable Object> implements CompletionStag
    * Adopts {@code stage}'s outcome. For a promise this takes two microtask hops, as JavaScript's
    * NewPromiseResolveThenableJob; for a foreign stage, its completion is handed to the loop.
    */
+  @SuppressWarnings("ReferenceEquality") // same host = same loop, by identity
   private void adopt(CompletionStage<?> stage) {
     if (stage instanceof Promise<?> p && p.host == host) {
       Adoption hop = new Adoption(p);
@@ -1410,7 +1415,7 @@ public final class Promise<T extends @Nullable Object> implements CompletionStag
       }
     }
 
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "ReferenceEquality"}) // same host = same loop, by identity
     void forEach(Each<T> body) {
       for (int i = 0; i < size; i++) {
         CompletionStage<? extends T> s = inputs.get(i);

@@ -1,7 +1,5 @@
 package dev.loopkit.internal;
 
-import java.util.function.Predicate;
-
 /**
  * The poll phase: the items of the poll queue ({@link PollQueue}) present when the phase began, in
  * arrival order, at most {@code loopkit.poll.maxBatch} of them that count (bookkeeping hand-ins
@@ -17,8 +15,10 @@ import java.util.function.Predicate;
  * }</pre>
  */
 final class PollPhase extends Phase {
-  private static final Predicate<Object> IN_BATCH =
-      item -> !(item instanceof PollQueue.HandIn h) || h.inBatch();
+  /** Whether a queued item takes a place in the batch (a hand-in may not). */
+  private static boolean inBatch(Object item) {
+    return !(item instanceof PollQueue.HandIn h) || h.inBatch();
+  }
 
   private final EventLoop loop;
   private final PollQueue items;
@@ -43,7 +43,7 @@ final class PollPhase extends Phase {
         return; // nothing polled: a chain of immediates pays no more than this read
       }
       begun = true;
-      end = queue.publishedEnd(maxBatch, IN_BATCH);
+      end = queue.publishedEnd(maxBatch, PollPhase::inBatch);
       budget = maxBatch;
     }
     while (budget > 0 && loop.state() < Lifecycle.STOP) {

@@ -110,6 +110,8 @@ public final class LoopMetrics implements MeterBinder, AutoCloseable {
    *     by another binder
    */
   @Override
+  @SuppressWarnings(
+      "FutureReturnValueIgnored") // the clean-up at termination has no caller to report to
   public synchronized void bindTo(MeterRegistry registry) {
     requireNonNull(registry, "registry");
     if (this.registry != null) {

@@ -22,6 +22,7 @@ import org.jspecify.annotations.Nullable;
  * Promise<String> p = LoopFutures.fromListenableFuture(loop, lf); // reactions run on loop
  * }</pre>
  */
+@SuppressWarnings("exports") // JSpecify's annotations: compile time only (module-info)
 public final class LoopFutures {
   private LoopFutures() {}
 
@@ -30,6 +31,7 @@ public final class LoopFutures {
    * its value, with its reason as the cause of an {@link ExecutionException}, or cancelled if it
    * was cancelled. Cancelling the future cancels the promise.
    */
+  @SuppressWarnings("FutureReturnValueIgnored") // the callback only completes `f`: it cannot fail
   public static <T extends @Nullable Object> ListenableFuture<T> toListenableFuture(
       Promise<T> promise) {
     requireNonNull(promise, "promise");
