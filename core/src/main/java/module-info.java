@@ -14,6 +14,9 @@ module dev.loopkit.core {
 
   requires static micrometer.core; // optional: dev.loopkit.micrometer
   requires jdk.jfr; // the watchdog's LoopBlocked event
+  // the API's nullness annotations: for compilers and tools, not needed at run time (not
+  // transitive: a module that requires this one would then need JSpecify to compile)
+  requires static org.jspecify;
 
   uses dev.loopkit.spi.CarrierProvider;
 }

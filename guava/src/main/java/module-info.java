@@ -9,4 +9,7 @@ module dev.loopkit.guava {
 
   requires transitive dev.loopkit.core; // the API takes and returns Loop, Promise, LoopClock
   requires transitive com.google.common; // ... and ListenableFuture, Ticker
+  // the API's nullness annotations: for compilers and tools, not needed at run time (not
+  // transitive: a module that requires this one would then need JSpecify to compile)
+  requires static org.jspecify;
 }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A Node.js-style event loop: callbacks run one at a time, each to completion, on one logical
@@ -30,6 +31,7 @@ import java.util.concurrent.ScheduledExecutorService;
  * <p>The loop is also a {@link ScheduledExecutorService}: {@code execute}/{@code submit} go to the
  * poll phase, {@code schedule*} to the timers phase.
  */
+@SuppressWarnings("exports") // JSpecify's annotations: compile time only (module-info)
 public interface Loop extends ScheduledExecutorService, AutoCloseable {
 
   /** Makes a server-mode loop configured from the defaults, classpath, environment and system. */
@@ -130,7 +132,7 @@ public interface Loop extends ScheduledExecutorService, AutoCloseable {
    * {@code io} unless configured). Its result settles the returned promise on the loop, in the poll
    * phase; a task that throws rejects it with that exception.
    */
-  <T> Promise<T> offload(Callable<T> task);
+  <T extends @Nullable Object> Promise<T> offload(Callable<T> task);
 
   /**
    * Runs blocking {@code task} on the named offload pool.
@@ -139,7 +141,7 @@ public interface Loop extends ScheduledExecutorService, AutoCloseable {
    * @throws java.util.concurrent.RejectedExecutionException if the pool's queue is full or the loop
    *     is shutting down
    */
-  <T> Promise<T> offload(String pool, Callable<T> task);
+  <T extends @Nullable Object> Promise<T> offload(String pool, Callable<T> task);
 
   /** The names of the configured offload pools. */
   List<String> offloadPools();

@@ -19,6 +19,7 @@ import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A loop's configuration: every {@code loopkit.*} key, read from (in increasing precedence) the
@@ -201,10 +202,10 @@ public final class LoopConfig {
   private final Map<String, String> values; // resolved, every known non-pool key present
   private final Map<String, Source> sources;
   private final List<PoolSpec> pools;
-  private final LoopClock clock;
-  private final ErrorHandler uncaughtErrorHandler;
-  private final ErrorHandler unhandledRejectionHandler;
-  private final Consumer<LoopBlockedWarning> blockedLoopHandler;
+  private final @Nullable LoopClock clock;
+  private final @Nullable ErrorHandler uncaughtErrorHandler;
+  private final @Nullable ErrorHandler unhandledRejectionHandler;
+  private final @Nullable Consumer<LoopBlockedWarning> blockedLoopHandler;
 
   private LoopConfig(Builder b) {
     Map<String, String> raw = new TreeMap<>();
@@ -504,8 +505,9 @@ public final class LoopConfig {
   /** {@code loopkit.forkjoin.parallelism}. */
   public int forkJoinParallelism() {
     String key = "loopkit.forkjoin.parallelism";
-    String v = values.get(key);
-    return v.equals(KEYS.get(key).defaultValue()) ? CORES : parseInt(key, v, 1, Short.MAX_VALUE);
+    String v = requireNonNull(values.get(key)); // every known key has a value
+    String def = requireNonNull(KEYS.get(key)).defaultValue();
+    return v.equals(def) ? CORES : parseInt(key, v, 1, Short.MAX_VALUE);
   }
 
   /** {@code loopkit.forkjoin.turnsPerTask}. */
@@ -578,7 +580,7 @@ public final class LoopConfig {
     throw bad(key, v, String.join(" | ", allowed));
   }
 
-  private int boundedOrUnbounded(String key, String v) {
+  private int boundedOrUnbounded(String key, @Nullable String v) {
     if (v == null || v.equals(UNBOUNDED)) {
       return Integer.MAX_VALUE;
     }
@@ -589,11 +591,11 @@ public final class LoopConfig {
     }
   }
 
-  private int parseInt(String key, String v, int min, int max) {
+  private int parseInt(String key, @Nullable String v, int min, int max) {
     return (int) parseLong(key, v, min, max);
   }
 
-  private long parseLong(String key, String v, long min, long max) {
+  private long parseLong(String key, @Nullable String v, long min, long max) {
     long n;
     try {
       n = Long.parseLong(v);
@@ -606,7 +608,7 @@ public final class LoopConfig {
     return n;
   }
 
-  private IllegalArgumentException bad(String key, String value, String allowed) {
+  private IllegalArgumentException bad(String key, @Nullable String value, String allowed) {
     return new IllegalArgumentException(
         key + ": '" + value + "' (from " + origin(key) + ") is not allowed; allowed: " + allowed);
   }
@@ -638,10 +640,10 @@ public final class LoopConfig {
     private Map<String, String> environment = System.getenv();
     private Map<String, String> systemProperties = systemPropertiesSnapshot();
     private boolean readClasspath = true;
-    private LoopClock clock;
-    private ErrorHandler uncaughtErrorHandler;
-    private ErrorHandler unhandledRejectionHandler;
-    private Consumer<LoopBlockedWarning> blockedLoopHandler;
+    private @Nullable LoopClock clock;
+    private @Nullable ErrorHandler uncaughtErrorHandler;
+    private @Nullable ErrorHandler unhandledRejectionHandler;
+    private @Nullable Consumer<LoopBlockedWarning> blockedLoopHandler;
 
     private Builder() {}
 

@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A JavaScript promise owned by a loop: settled once; its reactions run as microtasks on the owning
@@ -48,7 +49,8 @@ import java.util.function.Function;
  *
  * @param <T> the value's type
  */
-public final class Promise<T> implements CompletionStage<T> {
+@SuppressWarnings("exports") // JSpecify's annotations: compile time only (module-info)
+public final class Promise<T extends @Nullable Object> implements CompletionStage<T> {
 
   private static final Object NULL_VALUE = new Object();
   private static final VarHandle RESULT;
@@ -65,12 +67,12 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   private final PromiseHost host;
-  private volatile Object result;
-  private volatile CompletableFuture<T> mirror;
-  private volatile java.util.function.Consumer<Boolean> canceller;
+  private volatile @Nullable Object result;
+  private volatile @Nullable CompletableFuture<T> mirror;
+  private volatile java.util.function.@Nullable Consumer<Boolean> canceller;
 
   // Confined to the loop.
-  private Object reactions; // null, one Reaction, or an ArrayList<Reaction>
+  private @Nullable Object reactions; // null, one Reaction, or an ArrayList<Reaction>
   private boolean dispatched;
   private boolean handled;
 
@@ -81,34 +83,34 @@ public final class Promise<T> implements CompletionStage<T> {
   // ---- making promises -------------------------------------------------------------------------
 
   /** A pending promise of the current loop with its resolve and reject functions. */
-  public static <T> Resolvers<T> withResolvers() {
+  public static <T extends @Nullable Object> Resolvers<T> withResolvers() {
     return withResolvers(Loop.current());
   }
 
   /** A pending promise owned by {@code loop}, with its resolve and reject functions. */
-  public static <T> Resolvers<T> withResolvers(Loop loop) {
+  public static <T extends @Nullable Object> Resolvers<T> withResolvers(Loop loop) {
     return new Resolvers<>(new Promise<>(PromiseHost.of(requireNonNull(loop, "loop"))));
   }
 
   /** A promise of the current loop resolved with {@code value} (adopted if it is a stage). */
-  public static <T> Promise<T> resolve(T value) {
+  public static <T extends @Nullable Object> Promise<T> resolve(T value) {
     return resolve(Loop.current(), value);
   }
 
   /** A promise of {@code loop} resolved with {@code value} (adopted if it is a stage). */
-  public static <T> Promise<T> resolve(Loop loop, T value) {
+  public static <T extends @Nullable Object> Promise<T> resolve(Loop loop, T value) {
     Promise<T> p = new Promise<>(PromiseHost.of(requireNonNull(loop, "loop")));
     p.resolveWith(value);
     return p;
   }
 
   /** A promise of the current loop rejected with {@code reason}. */
-  public static <T> Promise<T> reject(Throwable reason) {
+  public static <T extends @Nullable Object> Promise<T> reject(Throwable reason) {
     return reject(Loop.current(), reason);
   }
 
   /** A promise of {@code loop} rejected with {@code reason}. */
-  public static <T> Promise<T> reject(Loop loop, Throwable reason) {
+  public static <T extends @Nullable Object> Promise<T> reject(Loop loop, Throwable reason) {
     requireNonNull(reason, "reason");
     Promise<T> p = new Promise<>(PromiseHost.of(requireNonNull(loop, "loop")));
     p.settle(new Failure(reason));
@@ -127,7 +129,8 @@ public final class Promise<T> implements CompletionStage<T> {
    * A promise for every value of {@code promises}, in their order; rejected with the first
    * rejection (JavaScript's {@code Promise.all}). Owned by the current loop.
    */
-  public static <T> Promise<List<T>> all(List<? extends CompletionStage<? extends T>> promises) {
+  public static <T extends @Nullable Object> Promise<List<T>> all(
+      List<? extends CompletionStage<? extends T>> promises) {
     Combiner<T, List<T>> c = new Combiner<>(promises);
     if (c.size == 0) {
       c.out.resolveWith(List.of());
@@ -146,7 +149,7 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   /** The outcome of each of {@code promises}, once all have settled ({@code allSettled}). */
-  public static <T> Promise<List<Settled<T>>> allSettled(
+  public static <T extends @Nullable Object> Promise<List<Settled<T>>> allSettled(
       List<? extends CompletionStage<? extends T>> promises) {
     Combiner<T, List<Settled<T>>> c = new Combiner<>(promises);
     List<Settled<T>> out = new ArrayList<>(c.size);
@@ -178,7 +181,8 @@ public final class Promise<T> implements CompletionStage<T> {
    * The first value among {@code promises}; rejected with an {@link AggregateException} of every
    * reason, in order, if all are rejected ({@code Promise.any}).
    */
-  public static <T> Promise<T> any(List<? extends CompletionStage<? extends T>> promises) {
+  public static <T extends @Nullable Object> Promise<T> any(
+      List<? extends CompletionStage<? extends T>> promises) {
     Combiner<T, T> c = new Combiner<>(promises);
     List<Throwable> errors = new ArrayList<>(c.size);
     for (int i = 0; i < c.size; i++) {
@@ -201,7 +205,8 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   /** Settles as the first of {@code promises} to settle ({@code Promise.race}). */
-  public static <T> Promise<T> race(List<? extends CompletionStage<? extends T>> promises) {
+  public static <T extends @Nullable Object> Promise<T> race(
+      List<? extends CompletionStage<? extends T>> promises) {
     Combiner<T, T> c = new Combiner<>(promises);
     c.forEach((i, p) -> p.react(c.out::resolveWith, c.out::rejectWith));
     return c.out;
@@ -210,13 +215,14 @@ public final class Promise<T> implements CompletionStage<T> {
   // ---- reactions -------------------------------------------------------------------------------
 
   /** JavaScript's {@code then(onFulfilled)}: a rejection passes through unchanged. */
-  public <R> Promise<R> then(Function<? super T, ? extends R> onFulfilled) {
+  public <R extends @Nullable Object> Promise<R> then(
+      Function<? super T, ? extends R> onFulfilled) {
     requireNonNull(onFulfilled, "onFulfilled");
     return chain(onFulfilled, null);
   }
 
   /** JavaScript's {@code then(onFulfilled, onRejected)}. */
-  public <R> Promise<R> then(
+  public <R extends @Nullable Object> Promise<R> then(
       Function<? super T, ? extends R> onFulfilled,
       Function<? super Throwable, ? extends R> onRejected) {
     requireNonNull(onFulfilled, "onFulfilled");
@@ -226,7 +232,8 @@ public final class Promise<T> implements CompletionStage<T> {
 
   /** {@code then} with a handler that returns a stage, whose outcome the result adopts. */
   @Override
-  public <R> Promise<R> thenCompose(Function<? super T, ? extends CompletionStage<R>> onFulfilled) {
+  public <R extends @Nullable Object> Promise<R> thenCompose(
+      Function<? super T, ? extends CompletionStage<R>> onFulfilled) {
     return thenCompose0(onFulfilled, null);
   }
 
@@ -265,8 +272,9 @@ public final class Promise<T> implements CompletionStage<T> {
     return derived;
   }
 
-  private <R> Promise<R> chain(
-      Function<? super T, ?> onFulfilled, Function<? super Throwable, ?> onRejected) {
+  private <R extends @Nullable Object> Promise<R> chain(
+      @Nullable Function<? super T, ?> onFulfilled,
+      @Nullable Function<? super Throwable, ?> onRejected) {
     Promise<R> derived = new Promise<>(host);
     addReaction(
         new Reaction(this) {
@@ -276,7 +284,6 @@ public final class Promise<T> implements CompletionStage<T> {
           }
 
           @Override
-          @SuppressWarnings("unchecked")
           void onSettled(Object r) {
             Object next;
             try {
@@ -291,7 +298,7 @@ public final class Promise<T> implements CompletionStage<T> {
                   derived.settle(r);
                   return;
                 }
-                next = onFulfilled.apply((T) unmask(r));
+                next = onFulfilled.apply(valueOf(r));
               }
             } catch (Throwable t) {
               Fatal.rethrowIfFatal(t);
@@ -311,12 +318,11 @@ public final class Promise<T> implements CompletionStage<T> {
     addReaction(
         new Reaction(this) {
           @Override
-          @SuppressWarnings("unchecked")
           void onSettled(Object r) {
             if (r instanceof Failure f) {
               onReason.accept(f.reason);
             } else {
-              onValue.accept((T) unmask(r));
+              onValue.accept(valueOf(r));
             }
           }
 
@@ -331,11 +337,12 @@ public final class Promise<T> implements CompletionStage<T> {
 
   /** One step of a stage: reads the source's result and settles the derived promise. */
   @FunctionalInterface
-  private interface Step<R> {
+  private interface Step<R extends @Nullable Object> {
     void apply(Object result, Promise<R> derived) throws Throwable;
   }
 
-  private <R> Promise<R> step(java.util.concurrent.Executor executor, Step<R> step) {
+  private <R extends @Nullable Object> Promise<R> step(
+      java.util.concurrent.@Nullable Executor executor, Step<R> step) {
     Promise<R> derived = new Promise<>(host);
     addReaction(
         new Reaction(this) {
@@ -361,7 +368,8 @@ public final class Promise<T> implements CompletionStage<T> {
     return derived;
   }
 
-  private static <R> void runStep(Step<R> step, Object r, Promise<R> derived) {
+  private static <R extends @Nullable Object> void runStep(
+      Step<R> step, Object r, Promise<R> derived) {
     try {
       step.apply(r, derived);
     } catch (Throwable t) {
@@ -379,12 +387,13 @@ public final class Promise<T> implements CompletionStage<T> {
     return false;
   }
 
-  @SuppressWarnings("unchecked")
-  private T valueOf(Object r) {
+  // NullAway: null only where the value given was null, so a T (T may be a nullable type)
+  @SuppressWarnings({"unchecked", "NullAway"})
+  private T valueOf(@Nullable Object r) {
     return (T) unmask(r);
   }
 
-  private static Throwable reasonOf(Object r) {
+  private static @Nullable Throwable reasonOf(Object r) {
     return r instanceof Failure f ? f.reason : null;
   }
 
@@ -393,8 +402,8 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   /** This stage's other input as a promise of this loop. */
-  @SuppressWarnings("unchecked")
-  private <U> Promise<U> local(CompletionStage<U> other) {
+  @SuppressWarnings({"unchecked", "ReferenceEquality"}) // same host = same loop, by identity
+  private <U extends @Nullable Object> Promise<U> local(CompletionStage<U> other) {
     requireNonNull(other, "other");
     if (other instanceof Promise<?> p && p.host == host) {
       return (Promise<U>) p;
@@ -405,7 +414,7 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   /** Fulfilled with both values once both are fulfilled; rejected by the first rejection. */
-  private <U> Promise<Object[]> both(CompletionStage<? extends U> other) {
+  private <U extends @Nullable Object> Promise<Object[]> both(CompletionStage<? extends U> other) {
     Promise<? extends U> o = local(other);
     Promise<Object[]> out = new Promise<>(host);
     Object[] values = new Object[2];
@@ -439,23 +448,24 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   @Override
-  public <U> Promise<U> thenApply(Function<? super T, ? extends U> fn) {
+  public <U extends @Nullable Object> Promise<U> thenApply(Function<? super T, ? extends U> fn) {
     return thenApply0(fn, null);
   }
 
   @Override
-  public <U> Promise<U> thenApplyAsync(Function<? super T, ? extends U> fn) {
+  public <U extends @Nullable Object> Promise<U> thenApplyAsync(
+      Function<? super T, ? extends U> fn) {
     return thenApply0(fn, host.loop());
   }
 
   @Override
-  public <U> Promise<U> thenApplyAsync(
+  public <U extends @Nullable Object> Promise<U> thenApplyAsync(
       Function<? super T, ? extends U> fn, java.util.concurrent.Executor executor) {
     return thenApply0(fn, async(executor));
   }
 
-  private <U> Promise<U> thenApply0(
-      Function<? super T, ? extends U> fn, java.util.concurrent.Executor ex) {
+  private <U extends @Nullable Object> Promise<U> thenApply0(
+      Function<? super T, ? extends U> fn, java.util.concurrent.@Nullable Executor ex) {
     requireNonNull(fn, "fn");
     return step(
         ex,
@@ -483,7 +493,7 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   private Promise<Void> thenAccept0(
-      java.util.function.Consumer<? super T> action, java.util.concurrent.Executor ex) {
+      java.util.function.Consumer<? super T> action, java.util.concurrent.@Nullable Executor ex) {
     requireNonNull(action, "action");
     return step(
         ex,
@@ -510,7 +520,7 @@ public final class Promise<T> implements CompletionStage<T> {
     return thenRun0(action, async(executor));
   }
 
-  private Promise<Void> thenRun0(Runnable action, java.util.concurrent.Executor ex) {
+  private Promise<Void> thenRun0(Runnable action, java.util.concurrent.@Nullable Executor ex) {
     requireNonNull(action, "action");
     return step(
         ex,
@@ -523,21 +533,21 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   @Override
-  public <U, V> Promise<V> thenCombine(
+  public <U extends @Nullable Object, V extends @Nullable Object> Promise<V> thenCombine(
       CompletionStage<? extends U> other,
       java.util.function.BiFunction<? super T, ? super U, ? extends V> fn) {
     return thenCombine0(other, fn, null);
   }
 
   @Override
-  public <U, V> Promise<V> thenCombineAsync(
+  public <U extends @Nullable Object, V extends @Nullable Object> Promise<V> thenCombineAsync(
       CompletionStage<? extends U> other,
       java.util.function.BiFunction<? super T, ? super U, ? extends V> fn) {
     return thenCombine0(other, fn, host.loop());
   }
 
   @Override
-  public <U, V> Promise<V> thenCombineAsync(
+  public <U extends @Nullable Object, V extends @Nullable Object> Promise<V> thenCombineAsync(
       CompletionStage<? extends U> other,
       java.util.function.BiFunction<? super T, ? super U, ? extends V> fn,
       java.util.concurrent.Executor executor) {
@@ -545,10 +555,10 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   @SuppressWarnings("unchecked")
-  private <U, V> Promise<V> thenCombine0(
+  private <U extends @Nullable Object, V extends @Nullable Object> Promise<V> thenCombine0(
       CompletionStage<? extends U> other,
       java.util.function.BiFunction<? super T, ? super U, ? extends V> fn,
-      java.util.concurrent.Executor ex) {
+      java.util.concurrent.@Nullable Executor ex) {
     requireNonNull(fn, "fn");
     return both(other)
         .step(
@@ -562,31 +572,31 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   @Override
-  public <U> Promise<Void> thenAcceptBoth(
+  public <U extends @Nullable Object> Promise<Void> thenAcceptBoth(
       CompletionStage<? extends U> other,
       java.util.function.BiConsumer<? super T, ? super U> action) {
     return thenAcceptBoth0(other, action, null);
   }
 
   @Override
-  public <U> Promise<Void> thenAcceptBothAsync(
+  public <U extends @Nullable Object> Promise<Void> thenAcceptBothAsync(
       CompletionStage<? extends U> other,
       java.util.function.BiConsumer<? super T, ? super U> action) {
     return thenAcceptBoth0(other, action, host.loop());
   }
 
   @Override
-  public <U> Promise<Void> thenAcceptBothAsync(
+  public <U extends @Nullable Object> Promise<Void> thenAcceptBothAsync(
       CompletionStage<? extends U> other,
       java.util.function.BiConsumer<? super T, ? super U> action,
       java.util.concurrent.Executor executor) {
     return thenAcceptBoth0(other, action, async(executor));
   }
 
-  private <U> Promise<Void> thenAcceptBoth0(
+  private <U extends @Nullable Object> Promise<Void> thenAcceptBoth0(
       CompletionStage<? extends U> other,
       java.util.function.BiConsumer<? super T, ? super U> action,
-      java.util.concurrent.Executor ex) {
+      java.util.concurrent.@Nullable Executor ex) {
     requireNonNull(action, "action");
     return thenCombine0(
         other,
@@ -614,7 +624,7 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   private Promise<Void> runAfterBoth0(
-      CompletionStage<?> other, Runnable action, java.util.concurrent.Executor ex) {
+      CompletionStage<?> other, Runnable action, java.util.concurrent.@Nullable Executor ex) {
     requireNonNull(action, "action");
     return thenCombine0(
         other,
@@ -626,21 +636,21 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   @Override
-  public <U> Promise<U> applyToEither(
+  public <U extends @Nullable Object> Promise<U> applyToEither(
       CompletionStage<? extends T> other, Function<? super T, U> fn) {
     requireNonNull(fn, "fn");
     return either(other).thenApply0(fn, null);
   }
 
   @Override
-  public <U> Promise<U> applyToEitherAsync(
+  public <U extends @Nullable Object> Promise<U> applyToEitherAsync(
       CompletionStage<? extends T> other, Function<? super T, U> fn) {
     requireNonNull(fn, "fn");
     return either(other).thenApply0(fn, host.loop());
   }
 
   @Override
-  public <U> Promise<U> applyToEitherAsync(
+  public <U extends @Nullable Object> Promise<U> applyToEitherAsync(
       CompletionStage<? extends T> other,
       Function<? super T, U> fn,
       java.util.concurrent.Executor executor) {
@@ -689,25 +699,27 @@ public final class Promise<T> implements CompletionStage<T> {
 
   @SuppressWarnings("unchecked")
   private Promise<Void> runAfterEither0(
-      CompletionStage<?> other, Runnable action, java.util.concurrent.Executor ex) {
+      CompletionStage<?> other, Runnable action, java.util.concurrent.@Nullable Executor ex) {
     requireNonNull(action, "action");
     return ((Promise<Object>) this).either((CompletionStage<Object>) other).thenRun0(action, ex);
   }
 
   @Override
-  public <U> Promise<U> thenComposeAsync(Function<? super T, ? extends CompletionStage<U>> fn) {
+  public <U extends @Nullable Object> Promise<U> thenComposeAsync(
+      Function<? super T, ? extends CompletionStage<U>> fn) {
     return thenCompose0(fn, host.loop());
   }
 
   @Override
-  public <U> Promise<U> thenComposeAsync(
+  public <U extends @Nullable Object> Promise<U> thenComposeAsync(
       Function<? super T, ? extends CompletionStage<U>> fn,
       java.util.concurrent.Executor executor) {
     return thenCompose0(fn, async(executor));
   }
 
-  private <U> Promise<U> thenCompose0(
-      Function<? super T, ? extends CompletionStage<U>> fn, java.util.concurrent.Executor ex) {
+  private <U extends @Nullable Object> Promise<U> thenCompose0(
+      Function<? super T, ? extends CompletionStage<U>> fn,
+      java.util.concurrent.@Nullable Executor ex) {
     requireNonNull(fn, "fn");
     return step(
         ex,
@@ -719,27 +731,27 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   @Override
-  public <U> Promise<U> handle(
+  public <U extends @Nullable Object> Promise<U> handle(
       java.util.function.BiFunction<? super T, Throwable, ? extends U> fn) {
     return handle0(fn, null);
   }
 
   @Override
-  public <U> Promise<U> handleAsync(
+  public <U extends @Nullable Object> Promise<U> handleAsync(
       java.util.function.BiFunction<? super T, Throwable, ? extends U> fn) {
     return handle0(fn, host.loop());
   }
 
   @Override
-  public <U> Promise<U> handleAsync(
+  public <U extends @Nullable Object> Promise<U> handleAsync(
       java.util.function.BiFunction<? super T, Throwable, ? extends U> fn,
       java.util.concurrent.Executor executor) {
     return handle0(fn, async(executor));
   }
 
-  private <U> Promise<U> handle0(
+  private <U extends @Nullable Object> Promise<U> handle0(
       java.util.function.BiFunction<? super T, Throwable, ? extends U> fn,
-      java.util.concurrent.Executor ex) {
+      java.util.concurrent.@Nullable Executor ex) {
     requireNonNull(fn, "fn");
     return step(
         ex,
@@ -768,9 +780,10 @@ public final class Promise<T> implements CompletionStage<T> {
     return whenComplete0(action, async(executor));
   }
 
+  @SuppressWarnings("ReferenceEquality") // a throwable cannot suppress itself (identity)
   private Promise<T> whenComplete0(
       java.util.function.BiConsumer<? super T, ? super Throwable> action,
-      java.util.concurrent.Executor ex) {
+      java.util.concurrent.@Nullable Executor ex) {
     requireNonNull(action, "action");
     return step(
         ex,
@@ -810,7 +823,7 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   private Promise<T> exceptionally0(
-      Function<Throwable, ? extends T> fn, java.util.concurrent.Executor ex) {
+      Function<Throwable, ? extends T> fn, java.util.concurrent.@Nullable Executor ex) {
     requireNonNull(fn, "fn");
     return step(
         ex,
@@ -843,7 +856,8 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   private Promise<T> exceptionallyCompose0(
-      Function<Throwable, ? extends CompletionStage<T>> fn, java.util.concurrent.Executor ex) {
+      Function<Throwable, ? extends CompletionStage<T>> fn,
+      java.util.concurrent.@Nullable Executor ex) {
     requireNonNull(fn, "fn");
     return step(
         ex,
@@ -858,7 +872,7 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   /** Settles with a plain value (a stage is a value here, not adopted: CompletionStage rules). */
-  private void settleValue(Object value) {
+  private void settleValue(@Nullable Object value) {
     settle(value == null ? NULL_VALUE : value);
   }
 
@@ -896,7 +910,8 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   /** A promise of {@code loop} that settles as {@code stage} completes (adopting it). */
-  public static <T> Promise<T> from(Loop loop, CompletionStage<? extends T> stage) {
+  public static <T extends @Nullable Object> Promise<T> from(
+      Loop loop, CompletionStage<? extends T> stage) {
     requireNonNull(stage, "stage");
     Promise<T> p = new Promise<>(PromiseHost.of(requireNonNull(loop, "loop")));
     if (stage instanceof java.util.concurrent.Future<?> f) {
@@ -934,7 +949,6 @@ public final class Promise<T> implements CompletionStage<T> {
    *
    * @throws IllegalStateException if it is pending or was rejected (the reason as the cause)
    */
-  @SuppressWarnings("unchecked")
   public T value() {
     Object r = result;
     if (r == null) {
@@ -943,7 +957,7 @@ public final class Promise<T> implements CompletionStage<T> {
     if (r instanceof Failure f) {
       throw new IllegalStateException("promise was rejected", f.reason);
     }
-    return (T) unmask(r);
+    return valueOf(r);
   }
 
   /**
@@ -994,6 +1008,7 @@ public final class Promise<T> implements CompletionStage<T> {
    *
    * @throws IllegalStateException on a loop whose carrier cannot suspend callbacks
    */
+  @SuppressWarnings("ReferenceEquality") // same host = same loop, by identity
   private boolean suspendUntilSettled(String call) {
     PromiseHost current = PromiseHost.currentOrNull();
     if (current == null || !current.inEventLoop()) {
@@ -1012,8 +1027,7 @@ public final class Promise<T> implements CompletionStage<T> {
     return true;
   }
 
-  @SuppressWarnings("unchecked")
-  private T valueOrThrow(Object r) {
+  private T valueOrThrow(@Nullable Object r) {
     if (r instanceof Failure f) {
       if (f.reason instanceof RuntimeException e) {
         throw e;
@@ -1023,7 +1037,7 @@ public final class Promise<T> implements CompletionStage<T> {
       }
       throw new CompletionException(f.reason);
     }
-    return (T) unmask(r);
+    return valueOf(r);
   }
 
   /**
@@ -1068,6 +1082,7 @@ public final class Promise<T> implements CompletionStage<T> {
    * would wrap the cancellation in a CompletionException and not report it).
    */
   @Override
+  @SuppressWarnings("FutureReturnValueIgnored") // the callback only completes `out`: it cannot fail
   public CompletableFuture<T> toCompletableFuture() {
     CompletableFuture<T> out = new CompletableFuture<>();
     blocking()
@@ -1125,7 +1140,7 @@ public final class Promise<T> implements CompletionStage<T> {
   // ---- settling (any thread) -------------------------------------------------------------------
 
   /** Resolves with {@code value}, adopting it if it is a stage. False if already settled. */
-  boolean resolveWith(Object value) {
+  boolean resolveWith(@Nullable Object value) {
     if (value == this) {
       return rejectWith(new IllegalArgumentException("a promise cannot be resolved with itself"));
     }
@@ -1147,6 +1162,7 @@ public final class Promise<T> implements CompletionStage<T> {
    * Adopts {@code stage}'s outcome. For a promise this takes two microtask hops, as JavaScript's
    * NewPromiseResolveThenableJob; for a foreign stage, its completion is handed to the loop.
    */
+  @SuppressWarnings("ReferenceEquality") // same host = same loop, by identity
   private void adopt(CompletionStage<?> stage) {
     if (stage instanceof Promise<?> p && p.host == host) {
       Adoption hop = new Adoption(p);
@@ -1330,12 +1346,13 @@ public final class Promise<T> implements CompletionStage<T> {
     }
 
     @Override
+    @SuppressWarnings("NullAway") // asked only after unhandled() saw the Failure
     public Throwable reason() {
       return ((Failure) promise.result).reason;
     }
   }
 
-  private static Object unmask(Object r) {
+  private static @Nullable Object unmask(Object r) {
     return r == NULL_VALUE ? null : r;
   }
 
@@ -1347,7 +1364,7 @@ public final class Promise<T> implements CompletionStage<T> {
     return e;
   }
 
-  private static <E> List<E> unmodifiable(List<E> list) {
+  private static <E extends @Nullable Object> List<E> unmodifiable(List<E> list) {
     return java.util.Collections.unmodifiableList(list);
   }
 
@@ -1369,13 +1386,14 @@ public final class Promise<T> implements CompletionStage<T> {
     abstract void onSettled(Object result);
 
     @Override
+    @SuppressWarnings("NullAway") // queued only once the source has settled: its result is set
     public final void run() {
       onSettled(source.result);
     }
   }
 
   /** Adopts each input into a promise of the output's loop and counts what is left. */
-  private static final class Combiner<T, O> {
+  private static final class Combiner<T extends @Nullable Object, O extends @Nullable Object> {
     final Promise<O> out;
     final List<? extends CompletionStage<? extends T>> inputs;
     final List<T> values;
@@ -1397,7 +1415,7 @@ public final class Promise<T> implements CompletionStage<T> {
       }
     }
 
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "ReferenceEquality"}) // same host = same loop, by identity
     void forEach(Each<T> body) {
       for (int i = 0; i < size; i++) {
         CompletionStage<? extends T> s = inputs.get(i);
@@ -1414,12 +1432,12 @@ public final class Promise<T> implements CompletionStage<T> {
   }
 
   @FunctionalInterface
-  private interface Each<T> {
+  private interface Each<T extends @Nullable Object> {
     void accept(int index, Promise<T> promise);
   }
 
   /** A pending promise with the functions that settle it; both may be called from any thread. */
-  public static final class Resolvers<T> {
+  public static final class Resolvers<T extends @Nullable Object> {
     private final Promise<T> promise;
     private final java.util.concurrent.atomic.AtomicBoolean resolved =
         new java.util.concurrent.atomic.AtomicBoolean();
@@ -1463,5 +1481,6 @@ public final class Promise<T> implements CompletionStage<T> {
    * @param value its value when fulfilled
    * @param reason its reason when rejected
    */
-  public record Settled<T>(boolean fulfilled, T value, Throwable reason) {}
+  public record Settled<T extends @Nullable Object>(
+      boolean fulfilled, @Nullable T value, @Nullable Throwable reason) {}
 }

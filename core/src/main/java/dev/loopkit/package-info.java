@@ -30,4 +30,7 @@
  * <p>This package and {@link dev.loopkit.spi} are loopkit's API, versioned by semantic versioning;
  * {@code dev.loopkit.internal} is not.
  */
+@NullMarked
 package dev.loopkit;
+
+import org.jspecify.annotations.NullMarked;

@@ -123,6 +123,7 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
     }
     switch (next) {
       case TERMINATED -> finish();
+      case HANDED_OFF -> {} // another thread runs the turns: leave the loop alone (unused here)
       case RUN_AGAIN -> {
         state.set(SCHEDULED);
         pool.fj.execute(this);
@@ -207,6 +208,9 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
    * cpu}: platform threads.
    */
   @Override
+  @SuppressWarnings(
+      "UnnecessaryMethodReference") // not the pool itself: an ExecutorService is shut down with its
+  // offload pool
   public Executor offloadExecutor(PoolSpec spec, LoopDriver driver) {
     if (spec.kind() == PoolSpec.Kind.CPU) {
       return OffloadExecutors.platform(spec.name(), poolBound(spec), driver);

@@ -25,6 +25,8 @@ final class IdleSpin {
   }
 
   /** Polls for work for up to the configured spell; true if some arrived. */
+  @SuppressWarnings(
+      "ThreadPriorityCheck") // the spin's configured mode: yield instead of onSpinWait
   boolean awaitWork() {
     if (nanos == 0) {
       return false;

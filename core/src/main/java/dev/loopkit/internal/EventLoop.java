@@ -32,6 +32,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A loop: the parts of the engine wired together, and the faces users and carriers see — the
@@ -170,7 +171,7 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
   }
 
   /** The loop whose turns this thread last entered, or null (may not be running it now). */
-  public static EventLoop currentOrNull() {
+  public static @Nullable EventLoop currentOrNull() {
     return CURRENT.get();
   }
 
@@ -433,7 +434,7 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
   }
 
   /** As {@link #monitorDelay(Duration)}, also handing each sample (nanoseconds) to {@code sink}. */
-  public DelayMonitor monitorDelay(Duration resolution, LongConsumer sink) {
+  public DelayMonitor monitorDelay(Duration resolution, @Nullable LongConsumer sink) {
     requireNonNull(resolution, "resolution");
     if (resolution.compareTo(Duration.ofMillis(1)) < 0) {
       throw new IllegalArgumentException("resolution: " + resolution + " is below 1 ms");

@@ -137,6 +137,7 @@ abstract class Lifecycle extends java.util.concurrent.AbstractExecutorService {
   }
 
   /** Waits (on the loop, about to terminate) until the STOP winner has swept: a bounded wait. */
+  @SuppressWarnings("ThreadPriorityCheck") // a bounded spin: yield lets the sweeping thread run
   final void awaitSweep() {
     while (!swept) {
       Thread.onSpinWait();

@@ -53,6 +53,8 @@ final class LoopDelayMonitor implements DelayMonitor {
     arm();
   }
 
+  @SuppressWarnings(
+      "NonAtomicVolatileUpdate") // one writer, the loop; volatile for readers elsewhere
   void record(long nanos) {
     counts.incrementAndGet(bucket(nanos));
     if (nanos > max) {

@@ -39,6 +39,9 @@ public final class LoopStats {
   }
 
   /** The phases callbacks are counted by, with the tag names metrics use. */
+  @SuppressWarnings(
+      "MutablePublicArray") // internal (not exported): read, never written, by the engine and
+  // LoopMetrics
   public static final String[] PHASES = {
     "timers", "poll", "check", "close", "nextTick", "microtask"
   };
@@ -108,6 +111,7 @@ public final class LoopStats {
   }
 
   /** Detaches {@code in}, if attached. */
+  @SuppressWarnings("ReferenceEquality") // detaches that very binder (identity)
   public synchronized void detach(Instruments in) {
     if (instruments == in) {
       instruments = null;

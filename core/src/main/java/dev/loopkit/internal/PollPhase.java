@@ -1,7 +1,5 @@
 package dev.loopkit.internal;
 
-import java.util.function.Predicate;
-
 /**
  * The poll phase: the items of the poll queue ({@link PollQueue}) present when the phase began, in
  * arrival order, at most {@code loopkit.poll.maxBatch} of them that count (bookkeeping hand-ins
@@ -18,8 +16,10 @@ import java.util.function.Predicate;
  * }</pre>
  */
 final class PollPhase extends Phase {
-  private static final Predicate<Object> IN_BATCH =
-      item -> !(item instanceof PollQueue.HandIn h) || h.inBatch();
+  /** Whether a queued item takes a place in the batch (a hand-in may not). */
+  private static boolean inBatch(Object item) {
+    return !(item instanceof PollQueue.HandIn h) || h.inBatch();
+  }
 
   private final EventLoop loop;
   private final PollQueue items;
@@ -50,7 +50,7 @@ final class PollPhase extends Phase {
       }
       begun = true;
       ioLeft = io.readyCount();
-      end = queue.publishedEnd(maxBatch, IN_BATCH);
+      end = queue.publishedEnd(maxBatch, PollPhase::inBatch);
       budget = maxBatch;
     }
     while (ioLeft > 0 && loop.state() < Lifecycle.STOP) {

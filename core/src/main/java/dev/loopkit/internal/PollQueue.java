@@ -8,7 +8,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Predicate;
 
 /**
  * The poll queue: what other threads hand to the loop, in arrival order — the tasks of {@code
@@ -46,10 +45,6 @@ final class PollQueue {
    */
   record HandIn(Runnable action, boolean inBatch) implements QueueItem {}
 
-  /** Whether a queued item takes a place in the poll phase's batch. */
-  private static final Predicate<Object> IN_BATCH =
-      item -> !(item instanceof HandIn h) || h.inBatch();
-
   private final EventLoop loop;
   final TaskQueue queue = new TaskQueue();
   private final int capacity;
@@ -62,7 +57,7 @@ final class PollQueue {
     this.stats = stats;
     this.capacity = loop.config().queueCapacity();
     this.queued = capacity == Integer.MAX_VALUE ? null : new AtomicInteger();
-    this.sampleMask = loop.config().metricsSampleEvery() - 1;
+    this.sampleMask = loop.config().metricsSampleEvery() - 1L;
   }
 
   /** A user item left the queue (the loop took it, or the sweep). */

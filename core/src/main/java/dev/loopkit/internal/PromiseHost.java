@@ -4,6 +4,7 @@ import dev.loopkit.Loop;
 import dev.loopkit.LoopTerminatedException;
 import dev.loopkit.Promise;
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a {@link Promise} needs of the loop that owns it: the microtask queue its reactions run on,
@@ -19,7 +20,7 @@ public interface PromiseHost {
   }
 
   /** The host of the loop whose turns this thread last entered, or null. */
-  static PromiseHost currentOrNull() {
+  static @Nullable PromiseHost currentOrNull() {
     EventLoop loop = EventLoop.currentOrNull();
     return loop == null ? null : loop.microtasks;
   }

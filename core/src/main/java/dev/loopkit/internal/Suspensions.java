@@ -47,6 +47,7 @@ public final class Suspensions {
     }
   }
 
+  @SuppressWarnings("StaticAssignmentOfThrowable") // stackless and immutable: thrown only to unwind
   private static final Retired RETIRED = new Retired();
 
   private final EventLoop loop;

@@ -328,6 +328,8 @@ final class TimerPhase extends Phase {
    * The stop's sweep (any thread): cancels the scheduled tasks that never ran and adds them to
    * {@code never}.
    */
+  @SuppressWarnings(
+      "ModifyCollectionInEnhancedForLoop") // a concurrent set: removal while iterating is safe
   void sweepScheduled(List<Runnable> never) {
     for (ScheduledTask<?> t : scheduled) {
       if (t.casState(LoopTimer.SCHEDULED, LoopTimer.CANCELLED)) {

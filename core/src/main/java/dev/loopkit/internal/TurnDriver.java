@@ -61,7 +61,7 @@ final class TurnDriver {
     this.closing = new ClosePhase(loop, this);
     this.microtasks = new MicrotaskQueue(loop);
     this.suspensions = new Suspensions(loop);
-    this.sampleMask = loop.config().metricsSampleEvery() - 1;
+    this.sampleMask = loop.config().metricsSampleEvery() - 1L;
     this.uncaughtHandler =
         loop.config()
             .uncaughtErrorHandler()
@@ -285,6 +285,7 @@ final class TurnDriver {
   // ==== errors
 
   /** What a callback threw: a fatal error stops the loop; any other goes to the handler. */
+  @SuppressWarnings("ReferenceEquality") // a throwable cannot suppress itself (identity)
   void uncaught(Throwable t) {
     if (Fatal.isFatal(t)) {
       loop.termination.recordFailure(t);

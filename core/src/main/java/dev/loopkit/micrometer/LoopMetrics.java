@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Binds one loop's figures to a Micrometer registry, tagged {@code loop} and {@code carrier}.
@@ -74,9 +75,10 @@ public final class LoopMetrics implements MeterBinder, AutoCloseable {
   private final EventLoop loop;
   private final Tags tags;
   private final List<Meter> meters = new ArrayList<>();
-  private MeterRegistry registry;
-  private DelayMonitor delay;
-  private Recorder instruments;
+  // set while bound
+  private @Nullable MeterRegistry registry;
+  private @Nullable DelayMonitor delay;
+  private @Nullable Recorder instruments;
   // the utilization gauge's previous reading
   private long lastBusy;
   private long lastAt;
@@ -108,6 +110,8 @@ public final class LoopMetrics implements MeterBinder, AutoCloseable {
    *     by another binder
    */
   @Override
+  @SuppressWarnings(
+      "FutureReturnValueIgnored") // the clean-up at termination has no caller to report to
   public synchronized void bindTo(MeterRegistry registry) {
     requireNonNull(registry, "registry");
     if (this.registry != null) {
@@ -130,8 +134,8 @@ public final class LoopMetrics implements MeterBinder, AutoCloseable {
 
   /** The sampled figures' destination: its timers are set once registered (read on the loop). */
   private static final class Recorder implements LoopStats.Instruments {
-    volatile Timer[] durations;
-    volatile Timer wait;
+    volatile Timer @Nullable [] durations;
+    volatile @Nullable Timer wait;
 
     @Override
     public void callbackDuration(int phase, long nanos) {

@@ -11,4 +11,7 @@
  * } // closing the binder removes its meters
  * }</pre>
  */
+@NullMarked
 package dev.loopkit.micrometer;
+
+import org.jspecify.annotations.NullMarked;

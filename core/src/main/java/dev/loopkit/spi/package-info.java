@@ -56,4 +56,7 @@
  * {@code META-INF/services/dev.loopkit.spi.CarrierProvider} on the class path); users choose it
  * with {@code loopkit.carrier}.
  */
+@NullMarked
 package dev.loopkit.spi;
+
+import org.jspecify.annotations.NullMarked;

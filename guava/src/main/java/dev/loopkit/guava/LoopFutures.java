@@ -11,6 +11,7 @@ import dev.loopkit.Promise;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Converts between {@link Promise} and Guava's {@link ListenableFuture}, keeping value, failure and
@@ -21,6 +22,7 @@ import java.util.concurrent.ExecutionException;
  * Promise<String> p = LoopFutures.fromListenableFuture(loop, lf); // reactions run on loop
  * }</pre>
  */
+@SuppressWarnings("exports") // JSpecify's annotations: compile time only (module-info)
 public final class LoopFutures {
   private LoopFutures() {}
 
@@ -29,7 +31,9 @@ public final class LoopFutures {
    * its value, with its reason as the cause of an {@link ExecutionException}, or cancelled if it
    * was cancelled. Cancelling the future cancels the promise.
    */
-  public static <T> ListenableFuture<T> toListenableFuture(Promise<T> promise) {
+  @SuppressWarnings("FutureReturnValueIgnored") // the callback only completes `f`: it cannot fail
+  public static <T extends @Nullable Object> ListenableFuture<T> toListenableFuture(
+      Promise<T> promise) {
     requireNonNull(promise, "promise");
     SettableFuture<T> f = SettableFuture.create();
     promise
@@ -60,7 +64,7 @@ public final class LoopFutures {
    * failure, or cancelled if it was cancelled. Cancelling the promise cancels the future, passing
    * on {@code mayInterruptIfRunning}.
    */
-  public static <T> Promise<T> fromListenableFuture(
+  public static <T extends @Nullable Object> Promise<T> fromListenableFuture(
       Loop loop, ListenableFuture<? extends T> future) {
     requireNonNull(loop, "loop");
     requireNonNull(future, "future");

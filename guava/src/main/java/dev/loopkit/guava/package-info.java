@@ -15,4 +15,7 @@
  * });
  * }</pre>
  */
+@NullMarked
 package dev.loopkit.guava;
+
+import org.jspecify.annotations.NullMarked;
