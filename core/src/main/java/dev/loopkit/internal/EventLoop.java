@@ -19,16 +19,12 @@ import dev.loopkit.spi.LoopClock;
 import dev.loopkit.spi.LoopDriver;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
@@ -391,41 +387,7 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
 
   @Override
   public List<HandleInfo> activeHandles() {
-    if (inEventLoop()) {
-      return activeHandlesOnLoop();
-    }
-    if (state() == TERMINATED) {
-      return List.of();
-    }
-    CompletableFuture<List<HandleInfo>> answer = new CompletableFuture<>();
-    if (!pollQueue.handIn(() -> answer.complete(activeHandlesOnLoop()), true)) {
-      return List.of();
-    }
-    try {
-      return answer.get(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for the loop " + name, e);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("the loop " + name + " did not answer within 10 s", e);
-    }
-  }
-
-  private List<HandleInfo> activeHandlesOnLoop() {
-    List<HandleInfo> out = new ArrayList<>();
-    long now = clock.nanoTime();
-    timers.forEach(
-        t ->
-            out.add(
-                new HandleInfo(
-                    t.kind(), t.id, t.hasRef(), Optional.of(Duration.ofNanos(t.deadline - now)))));
-    immediates.forEachQueued(
-        im -> out.add(new HandleInfo(im.kind(), im.id, im.hasRef(), Optional.empty())));
-    keepAlives.forEach(k -> out.add(new HandleInfo(k.kind(), k.id, k.hasRef(), Optional.empty())));
-    offloads.forEachPending(
-        task -> out.add(new HandleInfo("offload", task.id, true, Optional.empty())));
-    out.sort(Comparator.comparingLong(HandleInfo::id));
-    return out;
+    return ActiveHandles.of(this);
   }
 
   @Override

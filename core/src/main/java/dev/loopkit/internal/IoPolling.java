@@ -11,6 +11,8 @@ import java.util.ArrayDeque;
  * Implementation notes
  *
  * Confined to the loop, except poller (volatile: carriers read it to wait and wake) and wakeup.
+ * The loop's own checks read active, a plain copy of poller that the loop sets (attached on the
+ * loop, or through a hand-in): a loop without I/O pays one plain read per turn for it.
  * While other work is ready, the poll phase polls without waiting every POLL_EVERY turns, so a
  * chain of immediates does not pay a system call per turn; when nothing else is ready it polls at
  * every turn. An idle carrier waits in the poller (await) on the loop's thread, holding the loop
@@ -36,6 +38,7 @@ final class IoPolling {
   private final EventLoop loop;
   private final ArrayDeque<Runnable> ready = new ArrayDeque<>();
   private volatile IoPoller poller;
+  private IoPoller active; // the loop's copy of poller
   private int turnsSincePoll;
 
   IoPolling(EventLoop loop) {
@@ -54,18 +57,26 @@ final class IoPolling {
     if (!POLLER.compareAndSet(this, null, p)) {
       throw new IllegalStateException("the loop " + loop.name() + " has an I/O poller already");
     }
-    if (!loop.inEventLoop()) {
-      loop.carrier.wake(); // an idle carrier waits in the poller from now on
+    if (loop.inEventLoop()) {
+      active = p;
+    } else if (!loop.pollQueue.handIn(() -> active = p, true)) {
+      throw new IllegalStateException("the loop " + loop.name() + " has terminated: no I/O on it");
     }
   }
 
+  /** Whether a poller is attached (any thread). */
   boolean attached() {
     return poller != null;
   }
 
+  /** Whether the loop polls a poller (loop). */
+  boolean active() {
+    return active != null;
+  }
+
   /** At the poll phase's start (loop): polls without waiting if it is due. */
   void pollIfDue(boolean otherWorkReady) {
-    IoPoller p = poller;
+    IoPoller p = active;
     if (p == null || !ready.isEmpty()) {
       return;
     }
@@ -91,7 +102,7 @@ final class IoPolling {
 
   /** Whether what is registered holds the loop open (loop). */
   boolean holdsLoop() {
-    IoPoller p = poller;
+    IoPoller p = active;
     return p != null && p.holdsLoop();
   }
 
@@ -107,6 +118,7 @@ final class IoPolling {
     Thread self = Thread.currentThread();
     EventLoop outer = EventLoop.enter(loop);
     loop.runningThread = self;
+    active = p; // (it holds the loop now)
     try {
       if (loop.state() < Lifecycle.STOP && ready.isEmpty()) {
         p.poll(timeoutNanos, ready::add);

@@ -44,7 +44,9 @@ final class PollPhase extends Phase {
   void run() {
     if (!begun) {
       boolean tasks = queue.nextWritten();
-      io.pollIfDue(tasks || !loop.immediates.isEmpty());
+      if (io.active()) {
+        io.pollIfDue(tasks || !loop.immediates.isEmpty());
+      }
       if (!tasks && !io.hasReady()) {
         return; // nothing polled: a chain of immediates pays no more than these reads
       }

@@ -57,7 +57,7 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
     this.ticker = new ClockTicker(loop.clock());
     this.poller = new NioPoller(this);
     this.host = IoPoller.attach(loop, poller);
-    loop.terminationFuture().whenComplete((v, e) -> terminated.trySuccess(null));
+    var unused = loop.terminationFuture().whenComplete((v, e) -> terminated.trySuccess(null));
   }
 
   /** The loopkit loop. */
@@ -219,9 +219,10 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
 
   @Override
   public Future<?> shutdownGracefully(long quietPeriod, long timeout, TimeUnit unit) {
-    loop.shutdownGracefully(
-        Duration.ofNanos(unit.toNanos(quietPeriod)), Duration.ofNanos(unit.toNanos(timeout)));
-    return terminated;
+    var unused =
+        loop.shutdownGracefully(
+            Duration.ofNanos(unit.toNanos(quietPeriod)), Duration.ofNanos(unit.toNanos(timeout)));
+    return terminated; // the same end, as Netty's future
   }
 
   @Override

@@ -43,7 +43,7 @@ public final class NettyLoops {
       if (io == null) {
         LoopIoEventLoop made = new LoopIoEventLoop(loop);
         LOOPS.put(loop, made);
-        loop.terminationFuture().whenComplete((v, e) -> LOOPS.remove(loop, made));
+        var unused = loop.terminationFuture().whenComplete((v, e) -> LOOPS.remove(loop, made));
         io = made;
       }
       return io;

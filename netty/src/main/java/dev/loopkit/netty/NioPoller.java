@@ -152,6 +152,7 @@ final class NioPoller implements IoPoller {
   }
 
   /** What a channel's handle is to the handler: it records readiness for the poll phase. */
+  @SuppressWarnings("try") // close() throws what the channel's close() throws, as IoHandle says
   private final class Recorded implements NioIoHandle, Runnable {
     private final NioIoHandle channel;
     private IoRegistration registration;

@@ -183,6 +183,7 @@ final class SiteData {
             case "cmp" -> comparisonFigure(arg);
             case "cmprun" -> dateOnly(required(comparison.path("run"), arg).asText());
             case "cmprange" -> comparisonRange(arg);
+            case "default" -> configDefault(arg);
             case "table" ->
                 switch (arg) {
                   case "targets" -> targetsTable();
@@ -195,6 +196,16 @@ final class SiteData {
     }
     m.appendTail(out);
     return out.toString();
+  }
+
+  /** A configuration key's default, from the key table the parser reads. */
+  private static String configDefault(String key) {
+    for (dev.loopkit.LoopConfig.Key k : dev.loopkit.LoopConfig.keys()) {
+      if (k.name().equals(key)) {
+        return k.defaultValue();
+      }
+    }
+    throw new IllegalArgumentException("{{default " + key + "}}: no configuration key " + key);
   }
 
   private String benchContext(String what) {
