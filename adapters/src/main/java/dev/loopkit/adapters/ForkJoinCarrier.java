@@ -163,26 +163,7 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
             ? Math.max(0, driver.nextDeadline() - driver.clock().nanoTime())
             : -1;
     if (wait != 0 && state.compareAndSet(RUNNING, IO_WAIT) && !driver.hasPendingWork()) {
-      try {
-        ForkJoinPool.managedBlock(
-            new ForkJoinPool.ManagedBlocker() {
-              boolean done;
-
-              @Override
-              public boolean block() {
-                driver.awaitIo(wait);
-                done = true;
-                return true;
-              }
-
-              @Override
-              public boolean isReleasable() {
-                return done || state.get() != IO_WAIT;
-              }
-            });
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      runManaged(() -> driver.awaitIo(wait), () -> state.get() != IO_WAIT);
     }
     state.set(SCHEDULED);
     pool.fj.execute(this);
@@ -208,9 +189,8 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
    * cpu}: platform threads.
    */
   @Override
-  @SuppressWarnings(
-      "UnnecessaryMethodReference") // not the pool itself: an ExecutorService is shut down with its
-  // offload pool
+  // pool.fj::execute, not the pool itself: an ExecutorService is shut down with its offload pool
+  @SuppressWarnings("UnnecessaryMethodReference")
   public Executor offloadExecutor(PoolSpec spec, LoopDriver driver) {
     if (spec.kind() == PoolSpec.Kind.CPU) {
       return OffloadExecutors.platform(spec.name(), poolBound(spec), driver);
@@ -218,10 +198,11 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
     if (!driver.config().forkJoinCompensates()) {
       return pool.fj::execute;
     }
-    return task -> pool.fj.execute(() -> runManaged(task));
+    return task -> pool.fj.execute(() -> runManaged(task, () -> false));
   }
 
-  private static void runManaged(Runnable task) {
+  /** Runs a blocking {@code task} inside managedBlock; {@code woken}: it may stop blocking. */
+  private static void runManaged(Runnable task, java.util.function.BooleanSupplier woken) {
     try {
       ForkJoinPool.managedBlock(
           new ForkJoinPool.ManagedBlocker() {
@@ -236,7 +217,7 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
 
             @Override
             public boolean isReleasable() {
-              return done;
+              return done || woken.getAsBoolean();
             }
           });
     } catch (InterruptedException e) {
