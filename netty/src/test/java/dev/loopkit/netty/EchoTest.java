@@ -190,4 +190,37 @@ class EchoTest {
     assertEquals(List.of("listening", "server read on the loop: true"), log);
     assertTrue(!server.get().isOpen(), "the server is closed");
   }
+
+  @CarrierTest
+  void aStopWithAnOpenConnectionClosesItAndTheLoopEnds(LoopFixture f) throws Exception {
+    if (!f.has(Capability.OWN_THREADS)) {
+      return;
+    }
+    Loop loop = f.newLoop();
+    IoEventLoop io = NettyLoops.eventLoop(loop);
+    AtomicInteger offLoop = new AtomicInteger();
+    Channel server =
+        new ServerBootstrap()
+            .group(io)
+            .channel(NioServerSocketChannel.class)
+            .childHandler(new Echo(loop, offLoop))
+            .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+            .sync()
+            .channel();
+    Channel client =
+        new Bootstrap()
+            .group(io)
+            .channel(NioSocketChannel.class)
+            .handler(new ChannelInboundHandlerAdapter())
+            .connect(server.localAddress())
+            .sync()
+            .channel();
+    loop.shutdownNow();
+    assertTrue(
+        loop.awaitTermination(
+            LoopFixture.PATIENCE.toSeconds(), java.util.concurrent.TimeUnit.SECONDS),
+        "the loop did not end with a connection open: " + loop);
+    assertTrue(!server.isOpen() && !client.isOpen(), "channels left open after the loop ended");
+    assertTrue(io.terminationFuture().isDone(), "Netty's view of the loop did not end");
+  }
 }
