@@ -142,6 +142,51 @@ class TimersTest {
     }
   }
 
+  // ---- a busy loop reads the clock when a timer may be due -------------------------------------
+
+  @CarrierTest
+  void aTimerThatCameDueDuringABusyCallbackRunsInTheNextTurnsTimersPhase(LoopFixture f) {
+    List<String> order = new ArrayList<>();
+    f.run(
+        () -> {
+          Loop loop = Loop.current();
+          loop.setImmediate(
+              () -> {
+                loop.setTimeout(() -> order.add("timeout"), 2);
+                holdLoop(f, loop, 10); // the timer is due well before this callback returns
+                loop.setImmediate(() -> order.add("immediate"));
+              });
+        });
+    // Node: the next turn begins with its timers phase, which reads the clock: the timeout first
+    assertEquals(List.of("timeout", "immediate"), order);
+  }
+
+  @CarrierTest(requires = Capability.OWN_THREADS)
+  void aTimerFiresWhileAChainOfImmediatesKeepsTheLoopBusy(LoopFixture f) {
+    long[] lateness = {-1};
+    long[] hops = {0};
+    f.run(
+        () -> {
+          Loop loop = Loop.current();
+          long due = System.nanoTime() + 5 * MS;
+          long giveUp = due + 5_000 * MS;
+          loop.setTimeout(() -> lateness[0] = System.nanoTime() - due, 5);
+          loop.setImmediate(
+              new Runnable() {
+                @Override
+                public void run() {
+                  hops[0]++;
+                  if (lateness[0] < 0 && ((hops[0] & 1023) != 0 || System.nanoTime() < giveUp)) {
+                    loop.setImmediate(this); // a chain that ends only once the timer has fired
+                  }
+                }
+              });
+        });
+    assertTrue(lateness[0] >= 0, "the timer never fired during " + hops[0] + " turns");
+    // the bound a busy loop keeps is about a millisecond; this margin is for slow machines
+    assertTrue(lateness[0] < 1_000 * MS, "the timer fired " + lateness[0] / MS + " ms late");
+  }
+
   // ---- cancel ----------------------------------------------------------------------------------
 
   @CarrierTest

@@ -50,11 +50,20 @@ final class PollPhase extends Phase {
       if (!tasks && !io.hasReady()) {
         return; // nothing polled: a chain of immediates pays no more than these reads
       }
-      begun = true;
-      ioLeft = io.readyCount();
-      end = queue.publishedEnd(maxBatch, PollPhase::inBatch);
-      budget = maxBatch;
+      begin();
     }
+    runPass();
+  }
+
+  /** Fixes the pass: the I/O sources ready now, and the queued items written by now. */
+  private void begin() {
+    begun = true;
+    ioLeft = io.readyCount();
+    end = queue.publishedEnd(maxBatch, PollPhase::inBatch);
+    budget = maxBatch;
+  }
+
+  private void runPass() {
     while (ioLeft > 0 && loop.state() < Lifecycle.STOP) {
       ioLeft--;
       runCallback(io.next()); // a source that became ready: Netty's handling of its events

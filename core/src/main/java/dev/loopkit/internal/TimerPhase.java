@@ -2,6 +2,7 @@ package dev.loopkit.internal;
 
 import dev.loopkit.Promise;
 import dev.loopkit.Timer;
+import dev.loopkit.spi.LoopClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +24,10 @@ import java.util.concurrent.TimeUnit;
  * cancel from another thread, reaches the loop through the poll queue (arrived, cancelled).
  *
  * The pass: one clock reading (passNow) decides which timers are due, and a sequence number
- * (passSeq) keeps out the timers armed during the pass, even with a zero delay. firing is the
+ * (passSeq) keeps out the timers armed during the pass, even with a zero delay. A turn reads the
+ * clock only when a timer may be due (mayBeDue): earliest, a bound on the first deadline, within
+ * the age of the clock's recent reading; so a chain of callbacks with a timer armed far ahead pays
+ * no clock read per turn, and a timer that may be due is decided by a fresh reading, as Node's. firing is the
  * timer whose callback runs: if that callback is suspended (await, virtual carrier), the timer is
  * re-armed or retired at once (suspended) and the pass goes on on the next turn thread.
  * }</pre>
@@ -35,8 +39,14 @@ final class TimerPhase extends Phase {
   private final EventLoop loop;
   private final TimerQueue queue = new TimerQueue();
   private final Set<ScheduledTask<?>> scheduled = ConcurrentHashMap.newKeySet();
+
+  /** Turns after which a busy loop reads the clock whatever its recent reading says. */
+  static final int MAX_TURNS_UNREAD = 256;
+
   private long passNow;
   private long passSeq;
+  private long earliest; // no later than the first deadline, while the queue is not empty
+  private int turnsUnread; // turns whose timers phase did not read the clock
   private LoopTimer firing;
   private long firingStart;
   private long firingDeadline;
@@ -51,18 +61,58 @@ final class TimerPhase extends Phase {
   @Override
   void run() {
     if (!begun) {
-      if (queue.isEmpty()) {
+      if (queue.isEmpty() || !mayBeDue()) {
         return;
       }
       begun = true;
       passNow = loop.clock().nanoTime();
       passSeq = loop.ids.get();
+      turnsUnread = 0;
     }
+    runPass();
+  }
+
+  private void runPass() {
     LoopTimer t;
+    boolean fired = false;
     while (loop.state() < Lifecycle.STOP && (t = queue.pollDue(passNow, passSeq)) != null) {
+      fired = true;
       fire(t);
     }
+    if (fired && !queue.isEmpty()) {
+      earliest = queue.peekDeadline(); // (one ran: the earliest may be later now)
+    }
     begun = false;
+  }
+
+  /**
+   * Whether a timer may be due, asked without reading the clock: the clock went unread for {@link
+   * #MAX_TURNS_UNREAD} turns (a bound on lateness should the recent reading fall behind) or since
+   * the carrier woke the loop, or the earliest deadline is within the age of the clock's recent
+   * reading. The clock is then read, and the due timers run as Node's would.
+   */
+  private boolean mayBeDue() {
+    if (++turnsUnread >= MAX_TURNS_UNREAD) {
+      return true;
+    }
+    LoopClock c = loop.clock();
+    return earliest - c.recentNanoTime() <= c.recentAgeNanos();
+  }
+
+  /**
+   * The carrier is about to run turns, perhaps after a wait: the next pass reads the clock (so an
+   * idle loop's wake-ups never ask for a recent reading, and never keep the ticker running).
+   */
+  void clockMayHaveMoved() {
+    turnsUnread = MAX_TURNS_UNREAD;
+  }
+
+  /** Adds {@code t}, armed, to the queue; keeps {@link #earliest} a bound on the first deadline. */
+  private void enqueue(LoopTimer t) {
+    if (queue.isEmpty() || t.deadline - earliest < 0) {
+      earliest = t.deadline;
+    }
+    queue.add(t);
   }
 
   private void fire(LoopTimer t) {
@@ -119,7 +169,7 @@ final class TimerPhase extends Phase {
   private void arm(LoopTimer t, long deadline) {
     t.deadline = deadline;
     t.seq = loop.ids.getAndIncrement();
-    queue.add(t);
+    enqueue(t);
   }
 
   // ---- making timers (any thread) ----
@@ -150,7 +200,7 @@ final class TimerPhase extends Phase {
             : new LoopTimer.CancelAware(loop, id, callback, nanos, period, deadline, onLoopCancel);
     if (loop.inEventLoop()) {
       loop.checkAccepting(call);
-      queue.add(t);
+      enqueue(t);
     } else {
       loop.pollQueue.submit(t, call);
     }
@@ -207,7 +257,7 @@ final class TimerPhase extends Phase {
         }
         return t;
       }
-      queue.add(t);
+      enqueue(t);
     } else {
       loop.pollQueue.submit(t, call);
     }
@@ -231,7 +281,7 @@ final class TimerPhase extends Phase {
             loop.clock().nanoTime() + stepNanos);
     t.internal = true;
     t.setRefFlag(false);
-    queue.add(t);
+    enqueue(t);
   }
 
   /**
@@ -256,7 +306,7 @@ final class TimerPhase extends Phase {
   /** A timer made off the loop arrived through the poll queue. */
   void arrived(LoopTimer t) {
     if (t.state == LoopTimer.SCHEDULED && !queue.contains(t)) {
-      queue.add(t);
+      enqueue(t);
     }
   }
 

@@ -94,6 +94,7 @@ final class TurnDriver {
     suspensions.runner = self;
     loop.runningThread = self;
     busyMark = stats.instruments() != null ? loop.clock().nanoTime() : NO_SAMPLE;
+    timers.clockMayHaveMoved();
     try {
       if (suspensions.owedCheckpoint) { // the turn thread before this one suspended in a callback
         suspensions.owedCheckpoint = false;

@@ -16,6 +16,20 @@ public interface LoopClock {
   /** The current time in nanoseconds. Never decreases. */
   long nanoTime();
 
+  /**
+   * A reading of this clock from a moment ago, cheap to take: never later than {@link #nanoTime()}
+   * and at most {@link #recentAgeNanos()} older. A busy loop asks it whether a timer may be due
+   * before it reads the clock itself. The default reads {@link #nanoTime()}.
+   */
+  default long recentNanoTime() {
+    return nanoTime();
+  }
+
+  /** How much older than {@link #nanoTime()} {@link #recentNanoTime()} may be (0: never). */
+  default long recentAgeNanos() {
+    return 0;
+  }
+
   /** Whether this clock moves only when advanced (then carriers never sleep on it). */
   default boolean isVirtual() {
     return false;
@@ -50,5 +64,15 @@ enum SystemClock implements LoopClock {
   @SuppressForbidden(reason = "the system clock itself")
   public long nanoTime() {
     return System.nanoTime();
+  }
+
+  @Override
+  public long recentNanoTime() {
+    return Ticker.recent();
+  }
+
+  @Override
+  public long recentAgeNanos() {
+    return Ticker.MAX_AGE_NANOS;
   }
 }
