@@ -8,7 +8,9 @@ import dev.loopkit.spi.LoopDriver;
 import dev.loopkit.spi.OffloadExecutors;
 import dev.loopkit.spi.PoolSpec;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
@@ -319,6 +321,15 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
     @Override
     public Carrier create(LoopDriver driver) {
       return new ForkJoinCarrier(driver);
+    }
+
+    /** The shared pool, and a pool of one worker (every loop and offload on one thread). */
+    @Override
+    public List<TestSetup> testSetups() {
+      Set<String> can = Set.of(TestSetup.OWN_THREADS, TestSetup.REAL_SOCKETS);
+      return List.of(
+          new TestSetup(name(), Map.of(), can),
+          new TestSetup(name() + "-1", Map.of("loopkit.forkjoin.parallelism", "1"), can));
     }
   }
 }

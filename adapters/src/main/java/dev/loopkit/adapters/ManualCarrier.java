@@ -12,6 +12,8 @@ import dev.loopkit.spi.PoolSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -259,6 +261,12 @@ public final class ManualCarrier implements Carrier, ManualControl {
     @Override
     public Carrier create(LoopDriver driver) {
       return new ManualCarrier(driver);
+    }
+
+    @Override
+    public List<TestSetup> testSetups() {
+      return List.of(
+          new TestSetup(name(), Map.of(), Set.of(TestSetup.VIRTUAL_TIME, TestSetup.HELD_OFFLOADS)));
     }
   }
 }

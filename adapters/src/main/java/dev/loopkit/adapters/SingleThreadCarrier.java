@@ -3,6 +3,9 @@ package dev.loopkit.adapters;
 import dev.loopkit.spi.Carrier;
 import dev.loopkit.spi.CarrierProvider;
 import dev.loopkit.spi.LoopDriver;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The classic Node model: one dedicated platform thread runs every turn and parks in between;
@@ -24,6 +27,12 @@ public final class SingleThreadCarrier extends ThreadCarrier {
     @Override
     public Carrier create(LoopDriver driver) {
       return new SingleThreadCarrier(driver);
+    }
+
+    @Override
+    public List<TestSetup> testSetups() {
+      return List.of(
+          new TestSetup(name(), Map.of(), Set.of(TestSetup.OWN_THREADS, TestSetup.REAL_SOCKETS)));
     }
   }
 }

@@ -5,6 +5,9 @@ import dev.loopkit.spi.CarrierProvider;
 import dev.loopkit.spi.LoopDriver;
 import dev.loopkit.spi.OffloadExecutors;
 import dev.loopkit.spi.PoolSpec;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 
@@ -69,6 +72,15 @@ public final class VirtualCarrier extends ThreadCarrier {
     @Override
     public Carrier create(LoopDriver driver) {
       return new VirtualCarrier(driver);
+    }
+
+    @Override
+    public List<TestSetup> testSetups() {
+      return List.of(
+          new TestSetup(
+              name(),
+              Map.of(),
+              Set.of(TestSetup.OWN_THREADS, TestSetup.REAL_SOCKETS, TestSetup.SUSPENDS_CALLBACKS)));
     }
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loopkit.Loop;
 import dev.loopkit.LoopConfig;
+import dev.loopkit.conformance.ThreadLeaks;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
@@ -53,14 +54,7 @@ class ForkJoinCarrierTest {
 
   /** Joins the threads and returns the names of those still alive. */
   private static List<String> survivors(Set<Thread> threads) throws InterruptedException {
-    List<String> alive = new ArrayList<>();
-    for (Thread t : threads) {
-      t.join(PATIENCE.toMillis());
-      if (t.isAlive()) {
-        alive.add(t.getName());
-      }
-    }
-    return alive;
+    return ThreadLeaks.survivors(threads, PATIENCE);
   }
 
   /**

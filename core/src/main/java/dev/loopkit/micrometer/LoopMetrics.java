@@ -18,7 +18,13 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
@@ -34,8 +40,13 @@ import org.jspecify.annotations.Nullable;
  *       {@code loopkit.metrics.delayResolutionMillis} ran (Node's {@code monitorEventLoopDelay})
  *   </td></tr>
  *   <tr><td>{@code loopkit.loop.utilization}</td><td>gauge</td><td>the share of time spent
- *       running turns since the gauge was last read, 0 to 1 (Node's
- *       {@code eventLoopUtilization})</td></tr>
+ *       running turns, 0 to 1 (Node's {@code eventLoopUtilization}), over the last completed
+ *       window of this registry: a window closes at the first reading at least a second after it
+ *       opened, and the next one opens; until the first closes, the share since the loop's first
+ *       binder was bound (every registry's first window starts there, so registries bound to one
+ *       loop read the same figure until they read at different times). Reading never resets it: a scraper and a dashboard reading one
+ *       registry see the same figure, and each registry keeps its own windows, so two registries
+ *       never skew each other</td></tr>
  *   <tr><td>{@code loopkit.loop.busy}</td><td>function counter, seconds</td><td>time spent running
  *       turns; its rate is the utilization</td></tr>
  *   <tr><td>{@code loopkit.loop.queue.depth}</td><td>gauge, tag {@code queue}</td><td>{@code
@@ -65,23 +76,28 @@ import org.jspecify.annotations.Nullable;
  * clock for metrics at all. Micrometer is an optional dependency of loopkit-core: this class needs
  * it on the class path; the rest of loopkit does not.
  *
+ * <p>Binding: one binder may be bound to several registries, each getting its own meters, and a
+ * loop may have several binders, one per registry. Binding a binder to a registry it is bound to
+ * already does nothing; binding a second binder of the same loop to the same registry is refused
+ * with an {@link IllegalStateException} naming the loop (the meters would be the same ones, and
+ * closing either binder would remove them from under the other). For a {@link
+ * dev.loopkit.LoopGroup}, {@link LoopGroupMetrics} binds every member (tag {@code loop} per
+ * member).
+ *
  * <pre>{@code
  * LoopMetrics metrics = LoopMetrics.monitor(registry, loop);
  * ...
- * metrics.close(); // detaches and removes the meters
+ * metrics.close(); // detaches and removes the meters, from every registry
  * }</pre>
  */
 public final class LoopMetrics implements MeterBinder, AutoCloseable {
+  /** How long a utilization window lasts at least: it closes at the first reading after it. */
+  static final long UTILIZATION_WINDOW_NANOS = TimeUnit.SECONDS.toNanos(1);
+
   private final EventLoop loop;
   private final Tags tags;
-  private final List<Meter> meters = new ArrayList<>();
-  // set while bound
-  private @Nullable MeterRegistry registry;
-  private @Nullable DelayMonitor delay;
-  private @Nullable Recorder instruments;
-  // the utilization gauge's previous reading
-  private long lastBusy;
-  private long lastAt;
+  // the registries bound, each with its meters (identity: a registry is one destination)
+  private final Map<MeterRegistry, Binding> bindings = new IdentityHashMap<>(); // guarded by this
 
   /** A binder for {@code loop}, with {@code extraTags} beside {@code loop} and {@code carrier}. */
   public LoopMetrics(Loop loop, Iterable<Tag> extraTags) {
@@ -104,58 +120,148 @@ public final class LoopMetrics implements MeterBinder, AutoCloseable {
   }
 
   /**
-   * Registers the meters and attaches to the loop.
+   * Registers the meters in {@code registry} and attaches to the loop. Does nothing if this binder
+   * is bound to {@code registry} already; may be called for several registries.
    *
-   * @throws IllegalStateException if this binder is already bound, or the loop's metrics are bound
-   *     by another binder
+   * @throws IllegalStateException if another binder of the same loop is bound to {@code registry}
    */
   @Override
   @SuppressWarnings(
       "FutureReturnValueIgnored") // the clean-up at termination has no caller to report to
   public synchronized void bindTo(MeterRegistry registry) {
     requireNonNull(registry, "registry");
-    if (this.registry != null) {
-      throw new IllegalStateException("this LoopMetrics is already bound to a registry");
+    if (bindings.containsKey(registry)) {
+      return;
     }
-    LoopStats stats = loop.stats();
-    Recorder in = new Recorder();
-    stats.attach(in); // first, before any meter: throws if another binder holds the loop
-    this.registry = registry;
-    this.instruments = in;
+    Hub hub = Hub.join(loop, registry); // first: throws if another binder holds this registry
+    Binding b = new Binding(registry, hub);
+    bindings.put(registry, b);
     try {
-      register(registry, stats, in);
+      register(b, loop.stats());
     } catch (RuntimeException | Error e) {
-      close();
+      unbind(registry);
       throw e;
     }
+    hub.sinks.add(b);
     // A terminated loop's meters go: nothing would move them again, and they would keep it alive.
     loop.terminationFuture().whenComplete((v, e) -> close());
   }
 
-  /** The sampled figures' destination: its timers are set once registered (read on the loop). */
-  private static final class Recorder implements LoopStats.Instruments {
-    volatile Timer @Nullable [] durations;
-    volatile @Nullable Timer wait;
+  /**
+   * What one loop's binders share: the loop's instruments slot (one per loop), fanned out to every
+   * bound registry's timers, and which registries are bound.
+   */
+  private static final class Hub implements LoopStats.Instruments {
+    private static final Map<EventLoop, Hub> HUBS = new HashMap<>(); // guarded by HUBS
+
+    final EventLoop loop;
+    final List<Binding> sinks = new CopyOnWriteArrayList<>();
+    // where every registry's first utilization window starts: when the loop's busy time began
+    final long originAt;
+    final long originBusy;
+    private final Set<MeterRegistry> registries = // guarded by HUBS
+        Collections.newSetFromMap(new IdentityHashMap<>());
+
+    private Hub(EventLoop loop) {
+      this.loop = loop;
+      this.originAt = loop.clock().nanoTime();
+      this.originBusy = loop.stats().busyNanos();
+    }
+
+    static Hub join(EventLoop loop, MeterRegistry registry) {
+      synchronized (HUBS) {
+        Hub hub = HUBS.get(loop);
+        if (hub == null) {
+          hub = new Hub(loop);
+          loop.stats().attach(hub);
+          HUBS.put(loop, hub);
+        }
+        if (!hub.registries.add(registry)) {
+          throw new IllegalStateException(
+              "loop '"
+                  + loop.name()
+                  + "' is already bound to this registry by another LoopMetrics: bind one binder"
+                  + " per loop and registry (binding the same one again does nothing)");
+        }
+        return hub;
+      }
+    }
+
+    void leave(MeterRegistry registry) {
+      synchronized (HUBS) {
+        registries.remove(registry);
+        if (registries.isEmpty() && HUBS.get(loop) == this) {
+          HUBS.remove(loop);
+          loop.stats().detach(this);
+        }
+      }
+    }
 
     @Override
     public void callbackDuration(int phase, long nanos) {
-      Timer[] d = durations;
-      if (d != null) {
-        d[phase].record(nanos, TimeUnit.NANOSECONDS);
+      for (Binding b : sinks) {
+        b.durations[phase].record(nanos, TimeUnit.NANOSECONDS);
       }
     }
 
     @Override
     public void taskWait(long nanos) {
-      Timer w = wait;
-      if (w != null) {
-        w.record(nanos, TimeUnit.NANOSECONDS);
+      for (Binding b : sinks) {
+        Timer w = b.wait;
+        if (w != null) {
+          w.record(nanos, TimeUnit.NANOSECONDS);
+        }
       }
     }
   }
 
-  private void register(MeterRegistry registry, LoopStats stats, Recorder in) {
-    Timer[] durations = new Timer[4];
+  /** One registry's meters, delay monitor and utilization windows. */
+  private static final class Binding {
+    final MeterRegistry registry;
+    final Hub hub;
+    final List<Meter> meters = new ArrayList<>();
+    final Timer[] durations = new Timer[4];
+    @Nullable Timer wait;
+    @Nullable DelayMonitor delay;
+    // the utilization windows: the open one's start, and the share of the last one closed
+    private long windowAt; // guarded by this
+    private long windowBusy; // guarded by this
+    private double lastShare = Double.NaN; // guarded by this; NaN: no window closed yet
+
+    Binding(MeterRegistry registry, Hub hub) {
+      this.registry = registry;
+      this.hub = hub;
+    }
+
+    /** The first window starts where the loop's first binding began counting busy time. */
+    synchronized void openFirstWindow() {
+      windowAt = hub.originAt;
+      windowBusy = hub.originBusy;
+    }
+
+    /** The last closed window's share; closes the open window if it lasted long enough. */
+    synchronized double utilization() {
+      long now = hub.loop.clock().nanoTime();
+      long busy = hub.loop.stats().busyNanos();
+      long elapsed = now - windowAt;
+      if (elapsed >= UTILIZATION_WINDOW_NANOS) {
+        lastShare = share(busy - windowBusy, elapsed);
+        windowAt = now;
+        windowBusy = busy;
+        return lastShare;
+      }
+      return Double.isNaN(lastShare) ? share(busy - windowBusy, elapsed) : lastShare;
+    }
+
+    private static double share(long busy, long elapsed) {
+      return elapsed <= 0 ? 0 : Math.max(0, Math.min(1, busy / (double) elapsed));
+    }
+  }
+
+  private void register(Binding b, LoopStats stats) {
+    MeterRegistry registry = b.registry;
+    List<Meter> meters = b.meters;
+    Timer[] durations = b.durations;
     for (int p = 0; p < durations.length; p++) {
       durations[p] =
           Timer.builder("loopkit.loop.callback.duration")
@@ -177,15 +283,13 @@ public final class LoopMetrics implements MeterBinder, AutoCloseable {
     meters.addAll(List.of(durations));
     meters.add(wait);
     meters.add(delayTimer);
-    in.durations = durations;
-    in.wait = wait;
-    lastAt = loop.clock().nanoTime();
-    lastBusy = stats.busyNanos();
+    b.wait = wait;
+    b.openFirstWindow();
     meters.add(
-        Gauge.builder("loopkit.loop.utilization", this, LoopMetrics::utilization)
-            .description("Share of time running turns since the last reading (0 to 1)")
+        Gauge.builder("loopkit.loop.utilization", b, Binding::utilization)
+            .description("Share of time running turns over the last window of 1 s or more (0 to 1)")
             .tags(tags)
-            .strongReference(true) // the binder keeps the previous reading; callers may drop it
+            .strongReference(true) // the binding keeps its windows; callers may drop the binder
             .register(registry));
     meters.add(
         FunctionCounter.builder(
@@ -199,6 +303,20 @@ public final class LoopMetrics implements MeterBinder, AutoCloseable {
     meters.add(depth(registry, "tasks", loop, EventLoop::taskQueueDepth));
     meters.add(depth(registry, "immediates", stats, LoopStats::immediatesDepth));
     meters.add(depth(registry, "timers", stats, LoopStats::timersDepth));
+    registerPerPhaseAndPools(b, stats);
+    try {
+      b.delay =
+          loop.monitorDelay(
+              Duration.ofMillis(loop.config().metricsDelayResolutionMillis()),
+              nanos -> delayTimer.record(nanos, TimeUnit.NANOSECONDS));
+    } catch (RejectedExecutionException e) {
+      // the loop is shutting down: no delay samples
+    }
+  }
+
+  private void registerPerPhaseAndPools(Binding b, LoopStats stats) {
+    MeterRegistry registry = b.registry;
+    List<Meter> meters = b.meters;
     for (int p = 0; p < LoopStats.PHASES.length; p++) {
       int phase = p;
       meters.add(
@@ -251,14 +369,6 @@ public final class LoopMetrics implements MeterBinder, AutoCloseable {
               .tags(pt)
               .register(registry));
     }
-    try {
-      delay =
-          loop.monitorDelay(
-              Duration.ofMillis(loop.config().metricsDelayResolutionMillis()),
-              nanos -> delayTimer.record(nanos, TimeUnit.NANOSECONDS));
-    } catch (RejectedExecutionException e) {
-      // the loop is shutting down: no delay samples
-    }
   }
 
   private <T> Gauge depth(
@@ -270,41 +380,40 @@ public final class LoopMetrics implements MeterBinder, AutoCloseable {
         .register(registry);
   }
 
-  private synchronized double utilization() {
-    long now = loop.clock().nanoTime();
-    long busy = loop.stats().busyNanos();
-    long elapsed = now - lastAt;
-    if (elapsed <= 0) {
-      return 0;
-    }
-    double u = (busy - lastBusy) / (double) elapsed;
-    lastAt = now;
-    lastBusy = busy;
-    return Math.max(0, Math.min(1, u));
-  }
-
   /**
-   * Detaches from the loop, stops the delay timer and removes the meters from the registry. Done by
-   * itself when the loop terminates.
+   * Detaches from the loop, stops the delay timers and removes the meters from every registry this
+   * binder is bound to. Done by itself when the loop terminates. The binder may be bound again.
    */
   @Override
   public synchronized void close() {
-    if (registry == null) {
+    for (MeterRegistry r : List.copyOf(bindings.keySet())) {
+      unbind(r);
+    }
+  }
+
+  synchronized boolean isBoundTo(MeterRegistry registry) {
+    return bindings.containsKey(registry);
+  }
+
+  /** Removes this binder's meters from {@code registry} (if bound to it) and lets the hub go. */
+  synchronized void unbind(MeterRegistry registry) {
+    Binding b = bindings.remove(registry);
+    if (b == null) {
       return;
     }
-    loop.stats().detach(instruments);
-    if (delay != null) {
+    b.hub.sinks.remove(b);
+    DelayMonitor d = b.delay;
+    if (d != null) {
       try {
-        delay.close();
+        d.close();
       } catch (RejectedExecutionException e) {
         // the loop has ended: its timer went with it
       }
     }
-    for (Meter m : meters) {
+    for (Meter m : b.meters) {
       registry.remove(m);
     }
-    meters.clear();
-    registry = null;
-    instruments = null;
+    b.meters.clear();
+    b.hub.leave(registry);
   }
 }

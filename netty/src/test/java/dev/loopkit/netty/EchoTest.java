@@ -96,7 +96,7 @@ class EchoTest {
 
   @CarrierTest
   void anEchoServerServesItsClientsOnOneLoop(LoopFixture f) throws Exception {
-    if (!f.has(Capability.OWN_THREADS)) {
+    if (!f.has(Capability.REAL_SOCKETS)) {
       return; // manual: real sockets progress outside the steps; it has the local transport
     }
     Loop loop = f.newLoop();
@@ -147,7 +147,7 @@ class EchoTest {
 
   @CarrierTest
   void aListeningServerKeepsAProgramRunningUntilItCloses(LoopFixture f) {
-    if (!f.has(Capability.OWN_THREADS)) {
+    if (!f.has(Capability.REAL_SOCKETS)) {
       return;
     }
     List<String> log = Collections.synchronizedList(new ArrayList<>());
@@ -193,7 +193,7 @@ class EchoTest {
 
   @CarrierTest
   void aStopWithAnOpenConnectionClosesItAndTheLoopEnds(LoopFixture f) throws Exception {
-    if (!f.has(Capability.OWN_THREADS)) {
+    if (!f.has(Capability.REAL_SOCKETS)) {
       return;
     }
     Loop loop = f.newLoop();

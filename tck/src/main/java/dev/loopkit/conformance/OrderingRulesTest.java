@@ -8,8 +8,6 @@ import dev.loopkit.Promise;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +29,7 @@ import org.junit.jupiter.api.TestInfo;
 class OrderingRulesTest {
 
   /** Where the scripts and their expected output live on the test classpath. */
-  static final String RULES = "node-rules";
+  static final String RULES = NodeRuleScripts.RULES;
 
   // ---- synchronous code of a callback finishes before anything it schedules ------------------
 
@@ -400,16 +398,7 @@ class OrderingRulesTest {
 
   /** The scenario's own script on disk: the file the "I/O" reads, as the Node script does. */
   private static Path script(TestInfo test) {
-    String resource = RULES + "/" + scenario(test) + ".cjs";
-    URL url = OrderingRulesTest.class.getClassLoader().getResource(resource);
-    if (url == null) {
-      throw new AssertionError("missing test resource " + resource);
-    }
-    try {
-      return Path.of(url.toURI());
-    } catch (URISyntaxException e) {
-      throw new AssertionError(e);
-    }
+    return NodeRuleScripts.file(scenario(test) + ".cjs");
   }
 
   /** What Node's {@code crypto.pbkdf2(password, salt, iterations, keylen, 'sha256')} computes. */

@@ -40,7 +40,7 @@ final class CarrierSetups implements TestTemplateInvocationContextProvider {
         only.isBlank()
             ? Set.of()
             : Arrays.stream(only.split(",")).map(String::trim).collect(Collectors.toSet());
-    return CarrierSetup.ALL.stream()
+    return CarrierSetup.discovered().stream()
         .filter(s -> selected.isEmpty() || selected.contains(s.name()))
         .filter(s -> s.capabilities().containsAll(required))
         .map(Invocation::new);

@@ -10,7 +10,6 @@ import dev.loopkit.LoopConfig;
 import dev.loopkit.LoopGroup;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -241,7 +240,7 @@ class LoopGroupTest {
     LoopGroup group = group(f, 2);
     Set<Thread> loopThreads = new LinkedHashSet<>();
     Set<Thread> started = new LinkedHashSet<>();
-    Set<Thread> before = new HashSet<>(Thread.getAllStackTraces().keySet());
+    Set<Thread> before = ThreadLeaks.live();
     try {
       for (Loop loop : group) {
         // The loop's own thread (a platform, pool or virtual thread), an io and a cpu worker.
@@ -266,23 +265,8 @@ class LoopGroupTest {
     } finally {
       stop(f, group);
     }
-    List<String> alive = new ArrayList<>();
-    for (Thread t : started) {
-      t.join(LoopFixture.PATIENCE.toMillis());
-      if (t.isAlive()) {
-        alive.add(t.toString());
-      }
-    }
-    for (Thread t : Thread.getAllStackTraces().keySet()) {
-      boolean ofTheGroup =
-          group.loops().stream().anyMatch(l -> t.getName().startsWith(l.name() + "-"));
-      if (ofTheGroup && !before.contains(t)) {
-        t.join(LoopFixture.PATIENCE.toMillis());
-        if (t.isAlive()) {
-          alive.add(t.toString());
-        }
-      }
-    }
+    List<String> alive = new ArrayList<>(ThreadLeaks.survivors(started));
+    alive.addAll(ThreadLeaks.survivorsOf(group.loops(), before));
     assertEquals(List.of(), alive, "threads of the group alive after close()");
   }
 }

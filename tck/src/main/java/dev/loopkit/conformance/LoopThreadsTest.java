@@ -9,6 +9,7 @@ import dev.loopkit.Loop;
 import dev.loopkit.ManualControl;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -20,22 +21,12 @@ class LoopThreadsTest {
 
   /** The live threads whose names say they belong to {@code loop}. */
   private static List<Thread> threadsOf(Loop loop) {
-    String prefix = loop.name() + "-";
-    return Thread.getAllStackTraces().keySet().stream()
-        .filter(t -> t.getName().startsWith(prefix))
-        .toList();
+    return List.copyOf(ThreadLeaks.threadsOf(List.of(loop), Set.of()));
   }
 
   /** Joins every thread of {@code loop} with a wide timeout; returns the names still alive. */
   private static List<String> survivors(Loop loop) throws InterruptedException {
-    List<String> alive = new ArrayList<>();
-    for (Thread t : threadsOf(loop)) {
-      t.join(LoopFixture.PATIENCE.toMillis());
-      if (t.isAlive()) {
-        alive.add(t.getName());
-      }
-    }
-    return alive;
+    return ThreadLeaks.survivorsOf(List.of(loop), Set.of());
   }
 
   @CarrierTest

@@ -34,7 +34,7 @@ public final class LoopFixture {
 
   private final CarrierSetup setup;
   private final List<Loop> loops = new ArrayList<>();
-  private final Set<Thread> threadsBefore = Thread.getAllStackTraces().keySet();
+  private final Set<Thread> threadsBefore = ThreadLeaks.live();
 
   LoopFixture(CarrierSetup setup) {
     this.setup = setup;
@@ -112,7 +112,7 @@ public final class LoopFixture {
    * each millisecond up to {@link #PATIENCE}.
    */
   public void awaitCondition(Loop loop, BooleanSupplier done, String what) {
-    if (setup.carrier().equals("manual")) {
+    if (setup.has(Capability.VIRTUAL_TIME)) {
       ManualControl m = ManualControl.of(loop);
       for (int i = 0; i < 100_000 && !done.getAsBoolean(); i++) {
         if (!m.step() && !done.getAsBoolean()) {
@@ -135,26 +135,18 @@ public final class LoopFixture {
   void closeAndCheck() throws InterruptedException {
     for (Loop loop : loops) {
       loop.shutdown();
-      if (setup.carrier().equals("manual") && !loop.isTerminated()) {
+      if (setup.has(Capability.VIRTUAL_TIME) && !loop.isTerminated()) {
         ManualControl m = ManualControl.of(loop);
-        m.runAllOffloads();
+        if (setup.has(Capability.HELD_OFFLOADS)) {
+          m.runAllOffloads();
+        }
         m.runUntilIdle();
       }
       assertTrue(
           loop.awaitTermination(PATIENCE.toSeconds(), TimeUnit.SECONDS),
           () -> loop + " did not terminate after shutdown()");
     }
-    List<String> leaked = new ArrayList<>();
-    for (Loop loop : loops) {
-      for (Thread t : Thread.getAllStackTraces().keySet()) {
-        if (!threadsBefore.contains(t) && t.getName().startsWith(loop.name() + "-")) {
-          t.join(PATIENCE.toMillis());
-          if (t.isAlive()) {
-            leaked.add(t.getName());
-          }
-        }
-      }
-    }
+    List<String> leaked = ThreadLeaks.survivorsOf(loops, threadsBefore);
     assertTrue(leaked.isEmpty(), () -> "threads still alive after termination: " + leaked);
     loops.clear();
   }

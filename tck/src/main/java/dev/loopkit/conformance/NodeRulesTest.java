@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.File;
 import java.io.IOException;
 import java.lang.reflect.Method;
-import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -153,19 +151,8 @@ class NodeRulesTest {
     return name.substring(0, name.length() - ".cjs".length());
   }
 
-  /** The scripts' directory: the test resources, as copied onto the test classpath. */
+  /** The scripts' directory (on disk, also when the suite runs from the loopkit-tck jar). */
   private static Path rulesDir() {
-    URL url = NodeRulesTest.class.getClassLoader().getResource(OrderingRulesTest.RULES);
-    if (url == null) {
-      throw new AssertionError("missing test resource directory " + OrderingRulesTest.RULES);
-    }
-    if (!"file".equals(url.getProtocol())) {
-      Assumptions.abort("the node-rules scripts are not files (" + url + "); node cannot run them");
-    }
-    try {
-      return Path.of(url.toURI());
-    } catch (URISyntaxException e) {
-      throw new AssertionError(e);
-    }
+    return NodeRuleScripts.dir();
   }
 }

@@ -2,20 +2,23 @@ package dev.loopkit.model;
 
 import dev.loopkit.Immediate;
 import dev.loopkit.Loop;
-import dev.loopkit.LoopConfig;
 import dev.loopkit.ManualControl;
 import dev.loopkit.Promise;
 import dev.loopkit.Timer;
+import dev.loopkit.conformance.Capability;
+import dev.loopkit.conformance.CarrierSetup;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.opentest4j.TestAbortedException;
 
 /**
- * The real loop as a {@link LoopUnderTest}: by default a server-mode loop on the {@code manual}
- * carrier with virtual time, whose uncaught errors are collected (a program's callbacks never
- * throw) and whose unhandled rejections are ignored (rejecting a promise nobody listens to is part
- * of the game); or, through {@link #of(Loop)}, a loop of any carrier, without the steps.
+ * The real loop as a {@link LoopUnderTest}: by default a server-mode loop on a stepped carrier with
+ * virtual time ({@link #stepped()}: {@code manual}), whose uncaught errors are collected (a
+ * program's callbacks never throw) and whose unhandled rejections are ignored (rejecting a promise
+ * nobody listens to is part of the game); or, through {@link #of(Loop)}, a loop of any carrier,
+ * without the steps.
  */
 final class EngineLoop implements LoopUnderTest, AutoCloseable {
   private final Loop loop;
@@ -26,9 +29,8 @@ final class EngineLoop implements LoopUnderTest, AutoCloseable {
   EngineLoop(int maxBatch) {
     this.loop =
         Loop.create(
-            LoopConfig.builder()
-                .isolated()
-                .carrier("manual")
+            stepped()
+                .builder()
                 .name("model")
                 .set("loopkit.poll.maxBatch", maxBatch)
                 .onUncaughtError((l, e) -> uncaught.add(e))
@@ -36,6 +38,21 @@ final class EngineLoop implements LoopUnderTest, AutoCloseable {
                 .build());
     this.control = ManualControl.of(loop);
     makePromises();
+  }
+
+  /**
+   * The set-up the model tests step: the first carrier set-up found with virtual time and held
+   * offloads (loopkit's {@code manual}); without one, the model tests are skipped.
+   */
+  static CarrierSetup stepped() {
+    return CarrierSetup.discovered().stream()
+        .filter(s -> s.has(Capability.VIRTUAL_TIME) && s.has(Capability.HELD_OFFLOADS))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new TestAbortedException(
+                    "no carrier set-up with VIRTUAL_TIME and HELD_OFFLOADS found: the model tests"
+                        + " step such a loop"));
   }
 
   private EngineLoop(Loop loop) {

@@ -426,18 +426,11 @@ class LifecycleTest {
     closer.start(); // (manual: close() runs the loop to its end on the closer's thread)
     closed.get(LoopFixture.PATIENCE.toSeconds(), TimeUnit.SECONDS);
     assertTrue(loop.isTerminated(), "close() returned before termination");
-    List<String> alive = new ArrayList<>();
     Set<Thread> started = new java.util.HashSet<>(workers);
     started.addAll(loopThreads);
-    started.addAll(Thread.getAllStackTraces().keySet());
-    for (Thread t : started) {
-      if (t.getName().startsWith(loop.name() + "-")) {
-        t.join(LoopFixture.PATIENCE.toMillis());
-        if (t.isAlive()) {
-          alive.add(t.getName());
-        }
-      }
-    }
+    started.addAll(ThreadLeaks.live());
+    started.removeIf(t -> !ThreadLeaks.isOf(t, List.of(loop)));
+    List<String> alive = ThreadLeaks.survivors(started);
     assertEquals(List.of(), alive, "threads the loop started are still alive");
     closer.join(LoopFixture.PATIENCE.toMillis());
   }
