@@ -47,6 +47,7 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
   private final Loop loop;
   private final NioPoller poller;
   private final IoPoller.Host host;
+  private final Events events;
   private final Ticker ticker;
   private final Promise<Void> terminated = new DefaultPromise<>(GlobalEventExecutor.INSTANCE);
   private Timer scheduledTimer; // loop: armed for Netty's earliest scheduled task
@@ -57,12 +58,18 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
     this.ticker = new ClockTicker(loop.clock());
     this.poller = new NioPoller(this);
     this.host = IoPoller.attach(loop, poller);
+    this.events = new Events(loop, host, poller::isClosed);
     var unused = loop.terminationFuture().whenComplete((v, e) -> terminated.trySuccess(null));
   }
 
   /** The loopkit loop. */
   Loop loop() {
     return loop;
+  }
+
+  /** How the Node-style API calls its users' callbacks on this loop. */
+  Events events() {
+    return events;
   }
 
   // ---- the thread and the tasks ----
@@ -86,6 +93,7 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
     } finally {
       armScheduled();
     }
+    events.rethrowFatal();
   }
 
   @Override
@@ -147,6 +155,7 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
       task.run(); // (a ScheduledFutureTask: its outcome goes to its future)
     }
     armScheduled();
+    events.rethrowFatal();
   }
 
   // ---- registration ----

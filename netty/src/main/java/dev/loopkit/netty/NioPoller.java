@@ -40,6 +40,7 @@ final class NioPoller implements IoPoller {
   private static final long LONGEST_WAIT = TimeUnit.HOURS.toNanos(1);
 
   private final IoHandler handler;
+  private final LoopIoEventLoop executor;
   private boolean initialized;
   private boolean closed;
   private int registrations; // channels registered and not yet unregistered (loop)
@@ -86,6 +87,7 @@ final class NioPoller implements IoPoller {
       };
 
   NioPoller(LoopIoEventLoop executor) {
+    this.executor = executor;
     this.handler = NioIoHandler.newFactory().newHandler(executor);
   }
 
@@ -139,6 +141,11 @@ final class NioPoller implements IoPoller {
     handler.destroy();
   }
 
+  /** Whether the loop's end closed the I/O (loop). */
+  boolean isClosed() {
+    return closed;
+  }
+
   /** Registers {@code handle} (loop). */
   IoRegistration register(IoHandle handle) throws Exception {
     if (closed) {
@@ -188,6 +195,7 @@ final class NioPoller implements IoPoller {
       IoRegistration reg = registration;
       if (reg != null && reg.isValid()) {
         channel.handle(reg, new Ready(NioIoOps.valueOf(ops)));
+        executor.events().rethrowFatal();
       }
     }
 

@@ -1,0 +1,92 @@
+package dev.loopkit.netty;
+
+import dev.loopkit.Loop;
+import dev.loopkit.spi.IoPoller;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How the Node-style API ({@link NetServer}, {@link NetSocket}) calls its users' callbacks: each as
+ * a callback of the loop of its own, as Node emits each event of a native callback.
+ *
+ * <pre>{@code
+ * Implementation notes
+ *
+ * Confined to the loop. Three cases for an event:
+ * - emitted while a user's call into the API runs (apiDepth > 0: a destroy() that closes the
+ *   channel at once, say): it waits for a nextTick, as Node emits such events, so the user's
+ *   synchronous code finishes first;
+ * - emitted from inside an event (depth > 0): it is part of that event and runs at once;
+ * - emitted from Netty's handling of an I/O event or a handed-in task (a poll-phase callback):
+ *   Host.runCallback runs it as a callback of its own: its throw goes to the loop's error handler,
+ *   and the microtask checkpoint follows, before the next event.
+ * After the loop's I/O closed (its stop) no user callback runs: the loop no longer runs callbacks.
+ *
+ * A fatal error thrown by a callback is kept (fatal) and rethrown once Netty's handling returns
+ * to the poll phase (rethrowFatal): Netty's pipeline would otherwise catch it as an exception.
+ * }</pre>
+ */
+final class Events {
+  private final Loop loop;
+  private final IoPoller.Host host;
+  private final Supplier<Boolean> ioClosed;
+  private int depth; // events running
+  private int apiDepth; // user calls into the API running
+  private @Nullable Throwable fatal;
+
+  Events(Loop loop, IoPoller.Host host, Supplier<Boolean> ioClosed) {
+    this.loop = loop;
+    this.host = host;
+    this.ioClosed = ioClosed;
+  }
+
+  /** Runs a user's callback as described above (loop). */
+  void emit(Runnable callback) {
+    if (ioClosed.get()) {
+      return; // the loop has stopped: no more callbacks
+    } else if (apiDepth > 0) {
+      loop.nextTick(() -> runAsEvent(callback));
+    } else if (depth > 0) {
+      callback.run();
+    } else {
+      try {
+        host.runCallback(() -> runAsEvent(callback));
+      } catch (Throwable fatalError) { // host.runCallback rethrows only what stops the loop
+        if (fatal == null) {
+          fatal = fatalError;
+        }
+        throw fatalError;
+      }
+    }
+  }
+
+  private void runAsEvent(Runnable callback) {
+    depth++;
+    try {
+      callback.run();
+    } finally {
+      depth--;
+    }
+  }
+
+  /** Marks a user's call into the API (loop): events it causes wait for a nextTick. */
+  void enterApi() {
+    apiDepth++;
+  }
+
+  void leaveApi() {
+    apiDepth--;
+  }
+
+  /** After Netty's handling returned to the loop: a fatal error a callback threw, rethrown. */
+  void rethrowFatal() {
+    Throwable t = fatal;
+    if (t != null) {
+      fatal = null;
+      if (t instanceof Error e) {
+        throw e;
+      }
+      throw new IllegalStateException(t);
+    }
+  }
+}

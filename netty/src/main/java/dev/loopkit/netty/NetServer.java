@@ -1,0 +1,293 @@
+package dev.loopkit.netty;
+
+import dev.loopkit.Loop;
+import dev.loopkit.Promise;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A TCP server in Node's shape ({@code net.Server}), on a loop: made by {@link Net#createServer},
+ * started by {@link #listen}. Each accepted connection is a {@link NetSocket} handed to the
+ * connection callbacks.
+ *
+ * <p><b>Thread and phase.</b> Its callbacks run on its loop, in the poll phase, each a callback of
+ * its own followed by the microtask checkpoint; a callback that throws goes to the loop's
+ * uncaught-error handler. {@link #listen}, {@link #close()}, {@link #closeAllConnections()} and the
+ * setters may be called from any thread (off the loop, the work is handed to it).
+ *
+ * <p><b>Limits.</b> At most {@link #maxConnections()} connections are open at once (10,000 unless
+ * set); a connection accepted past that is closed at once, without reaching the callbacks.
+ *
+ * <p><b>The loop's stop.</b> A listening server holds a program-mode loop open, as in Node. When
+ * the loop stops (after {@code shutdownNow()}, a graceful timeout, a fatal error, or once {@code
+ * shutdown()} has nothing left but I/O), its I/O is closed: the server stops listening, its
+ * connections are closed without their callbacks, and a pending {@link #listen} or {@link #close()}
+ * promise is settled (rejected, or fulfilled for a close).
+ */
+public final class NetServer {
+  /** The default of {@link #maxConnections()}. */
+  public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+
+  private final Loop loop;
+  private final LoopIoEventLoop io;
+  private final NetOptions options;
+  private final AtomicBoolean listenCalled = new AtomicBoolean();
+  private final AtomicBoolean closeCalled = new AtomicBoolean();
+  private final Promise.Resolvers<@Nullable Void> closedPromise;
+  private volatile @Nullable Consumer<NetSocket> connectionCallback;
+  private volatile @Nullable Consumer<NetSocket> onConnection;
+  private volatile @Nullable Consumer<Throwable> onError;
+  private volatile int maxConnections = DEFAULT_MAX_CONNECTIONS;
+  private volatile @Nullable InetSocketAddress address;
+
+  // the loop's
+  private @Nullable Channel listening;
+  private boolean listeningClosed;
+  private boolean bindSettled;
+  private final LinkedHashSet<NetSocket> connections = new LinkedHashSet<>();
+
+  NetServer(Loop loop, NetOptions options, @Nullable Consumer<NetSocket> connectionCallback) {
+    this.loop = loop;
+    this.io = (LoopIoEventLoop) NettyLoops.eventLoop(loop);
+    this.options = options;
+    this.connectionCallback = connectionCallback;
+    this.closedPromise = Promise.withResolvers(loop);
+  }
+
+  /** Listens on {@code port} of the loopback address; as {@link #listen(String, int)}. */
+  public Promise<InetSocketAddress> listen(int port) {
+    return listen(InetAddress.getLoopbackAddress().getHostAddress(), port);
+  }
+
+  /**
+   * Listens on {@code host} and {@code port} (0: a free port the system picks). From any thread.
+   *
+   * @param host an IP address ({@code 0.0.0.0} or {@code ::} for every interface), or {@code
+   *     localhost}; other names are resolved on the loop's offload pool
+   * @return a promise of the bound address; rejected with the cause if binding fails (the error
+   *     callback, if set when {@code listen} is called, runs too, and the rejection counts as
+   *     handled)
+   * @throws IllegalArgumentException if {@code port} is outside 0..65535
+   * @throws IllegalStateException if {@code listen} was called on this server before
+   * @throws java.util.concurrent.RejectedExecutionException if the loop is shut down
+   */
+  public Promise<InetSocketAddress> listen(String host, int port) {
+    Objects.requireNonNull(host, "host");
+    Net.checkPort(port, 0, "port");
+    Net.checkRunning(loop, "listen");
+    if (!listenCalled.compareAndSet(false, true)) {
+      throw new IllegalStateException("listen was called on this server already");
+    }
+    Promise<InetSocketAddress> bound = Net.resolve(loop, host, port).thenCompose(this::bind);
+    Consumer<Throwable> errors = onError;
+    var unused =
+        bound.handle(
+            (a, e) -> {
+              bindSettled = true;
+              if (e != null && errors != null) {
+                errors.accept(e);
+              }
+              maybeClosed();
+              return null;
+            });
+    Promise<InetSocketAddress> result = bound.then(a -> a);
+    if (errors != null) {
+      var handled = result.catchError(e -> null); // the error callback handles a failure
+    }
+    return result;
+  }
+
+  private Promise<InetSocketAddress> bind(InetSocketAddress at) {
+    ChannelFuture f =
+        new ServerBootstrap()
+            .group(io)
+            .channel(NioServerSocketChannel.class)
+            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .childOption(
+                ChannelOption.WRITE_BUFFER_WATER_MARK,
+                new WriteBufferWaterMark(
+                    Math.max(1, options.highWaterMark() / 2), options.highWaterMark()))
+            .childHandler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    accept(ch);
+                  }
+                })
+            .bind(at);
+    return NettyPromises.from(loop, f)
+        .then(
+            ch -> {
+              listening = ch;
+              var unused = ch.closeFuture().addListener(c -> listeningClosed());
+              InetSocketAddress a = (InetSocketAddress) ch.localAddress();
+              address = a;
+              if (closeCalled.get()) {
+                ch.close(); // closed while binding
+              }
+              return a;
+            });
+  }
+
+  /** The bound address, or null while not listening. */
+  public @Nullable InetSocketAddress address() {
+    return address;
+  }
+
+  /**
+   * Sets the connection callback (Node's {@code 'connection'} event), after the one given first.
+   */
+  public NetServer onConnection(Consumer<NetSocket> callback) {
+    onConnection = Objects.requireNonNull(callback, "callback");
+    return this;
+  }
+
+  /** Sets the error callback: a failed {@link #listen} (its promise is rejected too). */
+  public NetServer onError(Consumer<Throwable> callback) {
+    onError = Objects.requireNonNull(callback, "callback");
+    return this;
+  }
+
+  /** At most this many connections open at once; more are closed when accepted. */
+  public int maxConnections() {
+    return maxConnections;
+  }
+
+  /**
+   * Sets the connection limit (0 refuses every connection).
+   *
+   * @throws IllegalArgumentException if {@code max} is negative
+   */
+  public NetServer maxConnections(int max) {
+    if (max < 0) {
+      throw new IllegalArgumentException("maxConnections must be 0 or more: " + max);
+    }
+    maxConnections = max;
+    return this;
+  }
+
+  /** The connections open now (read on the loop; elsewhere a recent count). */
+  public int connectionCount() {
+    return connections.size();
+  }
+
+  /**
+   * Stops accepting connections and lets the open ones finish (Node's {@code server.close()}). From
+   * any thread; a second call returns the same promise.
+   *
+   * @return a promise fulfilled once the server stopped listening and its last connection closed;
+   *     rejected with {@link IllegalStateException} if {@link #listen} was never called
+   */
+  public Promise<@Nullable Void> close() {
+    if (!listenCalled.get()) {
+      return Promise.reject(
+          loop, new IllegalStateException("the server is not listening: nothing to close"));
+    }
+    if (closeCalled.compareAndSet(false, true)) {
+      onLoop(
+          () -> {
+            if (listening != null) {
+              listening.close();
+            } // else: closed as soon as bound; a listen that failed counts as closed
+            maybeClosed();
+          });
+    }
+    return closedPromise.promise();
+  }
+
+  /** As {@link #close()}, and destroys every open connection at once. */
+  public Promise<@Nullable Void> closeAllConnections() {
+    Promise<@Nullable Void> p = close();
+    onLoop(
+        () -> {
+          for (NetSocket s : new ArrayList<>(connections)) {
+            s.destroy();
+          }
+        });
+    return p;
+  }
+
+  /** The loop this server's callbacks run on. */
+  public Loop loop() {
+    return loop;
+  }
+
+  @Override
+  public String toString() {
+    return "NetServer[" + (address == null ? "not listening" : address) + "]";
+  }
+
+  // ---- the inside (loop) -----------------------------------------------------------------------
+
+  private void onLoop(Runnable r) {
+    if (loop.inEventLoop()) {
+      r.run();
+    } else {
+      io.execute(r);
+    }
+  }
+
+  private void accept(Channel ch) {
+    if (closeCalled.get() || connections.size() >= maxConnections) {
+      ch.close();
+      return;
+    }
+    NetSocket s = new NetSocket(loop, options, this);
+    connections.add(s);
+    ch.pipeline().addLast(s.pipe());
+    s.attach(ch);
+  }
+
+  /** The socket's channel became active: the connection callbacks run. */
+  void connectionOpened(NetSocket s) {
+    Consumer<NetSocket> first = connectionCallback;
+    Consumer<NetSocket> second = onConnection;
+    if (first == null && second == null) {
+      return;
+    }
+    io.events()
+        .emit(
+            () -> {
+              if (first != null) {
+                first.accept(s);
+              }
+              if (second != null) {
+                second.accept(s);
+              }
+            });
+  }
+
+  void connectionClosed(NetSocket s) {
+    connections.remove(s);
+    maybeClosed();
+  }
+
+  private void listeningClosed() {
+    listeningClosed = true;
+    address = null;
+    maybeClosed();
+  }
+
+  private void maybeClosed() {
+    if (closeCalled.get()
+        && bindSettled
+        && (listeningClosed || listening == null)
+        && connections.isEmpty()
+        && closedPromise.promise().isPending()) {
+      closedPromise.resolve(null);
+    }
+  }
+}

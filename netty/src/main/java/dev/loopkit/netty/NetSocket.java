@@ -1,0 +1,654 @@
+package dev.loopkit.netty;
+
+import dev.loopkit.Loop;
+import dev.loopkit.Promise;
+import dev.loopkit.Timer;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Objects;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A TCP connection in Node's shape ({@code net.Socket}), on a loop: made by {@link Net#connect} or
+ * handed to a server's connection callback.
+ *
+ * <p><b>Thread and phase.</b> Every callback runs on the socket's loop, in the poll phase, as a
+ * callback of its own followed by the microtask checkpoint (nextTick callbacks, then microtasks,
+ * before the next event). An event caused by a call of the user's own (a {@link #destroy()} that
+ * closes the socket at once) waits for a nextTick, as in Node, so the calling code finishes first.
+ * A callback that throws goes to the loop's uncaught-error handler, as any callback's error does;
+ * the socket goes on. The callback setters may be called from any thread (they replace the previous
+ * callback of that event); every other method must be called on the loop and throws {@link
+ * IllegalStateException} elsewhere.
+ *
+ * <p><b>Reading.</b> Data arrives as {@code byte[]} chunks, each a fresh array the callback owns.
+ * As in Node, the socket starts out not flowing: what arrives before {@link #onData} is set (or
+ * while {@link #pause() paused}) is kept and delivered, in order, at a nextTick after the callback
+ * is set (or after {@link #resume()}); past the high-water mark of kept bytes the socket stops
+ * reading from the network. {@link #onEnd} runs once the peer has ended its side and every byte
+ * before that end was delivered (so never while data is kept for a data callback not yet set, as in
+ * Node); with {@code allowHalfOpen} false (the default) the socket then ends its own side. {@link
+ * #onClose} runs last, once, with whether the socket had an error.
+ *
+ * <p><b>Writing.</b> {@link #write} copies the data and sends it; it answers false once more than
+ * the high-water mark is queued, and {@link #onDrain} runs when the queue has gone down again.
+ * Writes made before a client is connected are sent once it is. {@link #end()} half-closes after
+ * the queued writes; {@link #destroy()} closes at once, dropping what is queued.
+ *
+ * <p><b>Errors.</b> A network error runs {@link #onError} and then closes the socket ({@link
+ * #onClose} with {@code true}). Without an error callback, the error goes to the loop's
+ * uncaught-error handler, except a client's failure to connect: that rejects {@link #connected()}
+ * (an unhandled rejection is reported by the loop).
+ *
+ * <p><b>The loop's stop.</b> When the loop stops (after {@code shutdownNow()}, a graceful timeout,
+ * a fatal error, or once {@code shutdown()} has nothing left but I/O), its I/O is closed: the
+ * socket is closed without running its callbacks (the loop runs no more callbacks), {@link
+ * #closed()} is fulfilled with {@code false}, and a pending {@link #connected()} is rejected.
+ */
+public final class NetSocket {
+  /*
+   * Implementation notes
+   *
+   * Confined to the loop, except the callback fields (volatile: set from any thread) and the
+   * promises (safe from any thread). The Netty side is one inbound handler (Pipe); the close is
+   * learnt from the channel's close future, which also completes for a connect that failed.
+   * Events go through Events (the loop's), which makes each one a callback of its own.
+   * flowing = onData set and not paused; buffered holds what arrived while not flowing.
+   */
+  private final Loop loop;
+  private final Events events;
+  private final NetOptions options;
+  private final @Nullable NetServer server;
+  private final Promise.Resolvers<@Nullable Void> connect;
+  private final Promise.Resolvers<Boolean> closed;
+
+  private volatile @Nullable Consumer<byte[]> onData;
+  private volatile @Nullable Runnable onEnd;
+  private volatile @Nullable Consumer<Boolean> onClose;
+  private volatile @Nullable Consumer<Throwable> onError;
+  private volatile @Nullable Runnable onDrain;
+  private volatile @Nullable Runnable onConnect;
+  private volatile @Nullable Runnable onTimeout;
+
+  // the loop's
+  private @Nullable Channel channel;
+  private boolean active;
+  private final ArrayDeque<ByteBuf> pendingWrites = new ArrayDeque<>(0);
+  private long pendingWriteBytes;
+  private final ArrayDeque<byte[]> buffered = new ArrayDeque<>(0);
+  private long bufferedBytes;
+  private boolean flushScheduled;
+  private boolean paused;
+  private boolean readEnded; // the peer's end arrived
+  private boolean endEmitted;
+  private boolean writableEnded; // end() called (by the user, or for allowHalfOpen false)
+  private boolean outputShut;
+  private boolean destroyedByUser;
+  private boolean isClosed;
+  private boolean hadError;
+  private boolean needDrain;
+  private @Nullable Timer idle;
+
+  NetSocket(Loop loop, NetOptions options, @Nullable NetServer server) {
+    this.loop = loop;
+    this.events = ((LoopIoEventLoop) NettyLoops.eventLoop(loop)).events();
+    this.options = options;
+    this.server = server;
+    this.connect = Promise.withResolvers(loop);
+    this.closed = Promise.withResolvers(loop);
+  }
+
+  /** The Netty handler of this socket's channel: added by the server or the client bootstrap. */
+  ChannelInboundHandlerAdapter pipe() {
+    return new Pipe();
+  }
+
+  /** The channel is registered (loop): its close ends the socket. */
+  void attach(Channel ch) {
+    channel = ch;
+    ch.closeFuture().addListener((ChannelFutureListener) f -> closedNow());
+  }
+
+  /** A client's connection failed before it was established (loop). */
+  void connectFailed(Throwable cause) {
+    hadError = true;
+    if (onError != null) {
+      rejectConnect(cause, true); // the error callback handles it
+      emitError(cause);
+    } else {
+      rejectConnect(cause, false); // unhandled, the loop reports it
+    }
+    Channel ch = channel;
+    if (ch == null) {
+      closedNow(); // it never had a channel: closed as it is
+    } else {
+      ch.close(); // its close future ends the socket
+    }
+  }
+
+  // ---- callbacks -------------------------------------------------------------------------------
+
+  /**
+   * Sets the data callback (Node's {@code 'data'}): each chunk read, as a fresh {@code byte[]}.
+   * Setting it makes the socket flowing: what was kept meanwhile is delivered at a nextTick.
+   */
+  public NetSocket onData(Consumer<byte[]> callback) {
+    onData = Objects.requireNonNull(callback, "callback");
+    scheduleFlush();
+    return this;
+  }
+
+  /** Sets the end callback (Node's {@code 'end'}): the peer ended its side; runs at most once. */
+  public NetSocket onEnd(Runnable callback) {
+    onEnd = Objects.requireNonNull(callback, "callback");
+    return this;
+  }
+
+  /**
+   * Sets the close callback (Node's {@code 'close'}): runs once, last, with whether the socket had
+   * an error.
+   */
+  public NetSocket onClose(Consumer<Boolean> callback) {
+    onClose = Objects.requireNonNull(callback, "callback");
+    return this;
+  }
+
+  /** Sets the error callback (Node's {@code 'error'}); the close follows it. */
+  public NetSocket onError(Consumer<Throwable> callback) {
+    onError = Objects.requireNonNull(callback, "callback");
+    return this;
+  }
+
+  /** Sets the drain callback: a {@link #write} answered false and the queue has gone down. */
+  public NetSocket onDrain(Runnable callback) {
+    onDrain = Objects.requireNonNull(callback, "callback");
+    return this;
+  }
+
+  /**
+   * Sets the connect callback of a client socket (Node's {@code 'connect'}): runs once connected,
+   * before {@link #connected()}'s reactions. A server's sockets are connected when handed over.
+   */
+  public NetSocket onConnect(Runnable callback) {
+    onConnect = Objects.requireNonNull(callback, "callback");
+    return this;
+  }
+
+  /** A promise fulfilled once connected, rejected with the cause if the connection failed. */
+  public Promise<@Nullable Void> connected() {
+    return connect.promise();
+  }
+
+  /** A promise fulfilled, once the socket has closed, with whether it had an error. */
+  public Promise<Boolean> closed() {
+    return closed.promise();
+  }
+
+  // ---- reading ---------------------------------------------------------------------------------
+
+  /** Stops delivering data (Node's {@code pause()}): what arrives is kept until resumed. */
+  public NetSocket pause() {
+    checkLoop("pause");
+    paused = true;
+    if (channel != null) {
+      channel.config().setAutoRead(false);
+    }
+    return this;
+  }
+
+  /** Delivers data again (Node's {@code resume()}): what was kept comes at a nextTick. */
+  public NetSocket resume() {
+    checkLoop("resume");
+    paused = false;
+    if (channel != null && bufferedBytes < options.highWaterMark()) {
+      channel.config().setAutoRead(true);
+    }
+    scheduleFlush();
+    return this;
+  }
+
+  /** Whether the socket is paused. */
+  public boolean isPaused() {
+    checkLoop("isPaused");
+    return paused;
+  }
+
+  /**
+   * Runs {@code callback} once the socket has neither read nor written for {@code timeout}, and
+   * again after each later idle period of that length (Node's {@code setTimeout}); the socket stays
+   * open (the callback may {@link #destroy()} it). The timer does not hold a program-mode loop
+   * open. A zero timeout turns it off.
+   *
+   * @param callback the timeout callback, or null to keep the one set before
+   * @throws IllegalArgumentException if {@code timeout} is negative or above 2³¹−1 ms
+   */
+  public NetSocket setTimeout(Duration timeout, @Nullable Runnable callback) {
+    Objects.requireNonNull(timeout, "timeout");
+    checkLoop("setTimeout");
+    if (timeout.isNegative()) {
+      throw new IllegalArgumentException("timeout must not be negative: " + timeout);
+    }
+    if (callback != null) {
+      onTimeout = callback;
+    }
+    if (idle != null) {
+      idle.cancel();
+      idle = null;
+    }
+    if (!timeout.isZero() && !isClosed) {
+      idle = loop.setTimeout(this::timedOut, timeout).unref();
+    }
+    return this;
+  }
+
+  private void timedOut() {
+    Runnable cb = onTimeout;
+    if (cb != null && !isClosed) {
+      cb.run(); // a timer's callback already: its own error routing and checkpoint
+    }
+  }
+
+  // ---- writing ---------------------------------------------------------------------------------
+
+  /**
+   * Sends a copy of {@code data}.
+   *
+   * @return false if more than the high-water mark is now queued (wait for {@link #onDrain}), or if
+   *     the socket has closed (the data is dropped)
+   * @throws IllegalStateException if the socket's writable side was ended (by {@link #end()}, or
+   *     after the peer's end with {@code allowHalfOpen} false) or the socket was destroyed
+   */
+  public boolean write(byte[] data) {
+    Objects.requireNonNull(data, "data");
+    return write(Unpooled.copiedBuffer(data), "write");
+  }
+
+  /** Sends a copy of the remaining bytes of {@code data}; as {@link #write(byte[])}. */
+  public boolean write(ByteBuffer data) {
+    Objects.requireNonNull(data, "data");
+    return write(Unpooled.copiedBuffer(data.duplicate()), "write");
+  }
+
+  /** Sends {@code data} in UTF-8; as {@link #write(byte[])}. */
+  public boolean write(String data) {
+    Objects.requireNonNull(data, "data");
+    return write(Unpooled.copiedBuffer(data, StandardCharsets.UTF_8), "write");
+  }
+
+  private boolean write(ByteBuf buf, String call) {
+    try {
+      checkLoop(call);
+      if (destroyedByUser || writableEnded) {
+        throw new IllegalStateException(
+            call
+                + " after "
+                + (destroyedByUser ? "destroy()" : "end()")
+                + ": the socket's writable side has ended");
+      }
+    } catch (RuntimeException e) {
+      buf.release();
+      throw e;
+    }
+    if (isClosed) {
+      buf.release();
+      return false;
+    }
+    refreshIdle();
+    Channel ch = channel;
+    if (!active || ch == null) {
+      pendingWrites.add(buf);
+      pendingWriteBytes += buf.readableBytes();
+      boolean ok = pendingWriteBytes < options.highWaterMark();
+      needDrain |= !ok;
+      return ok;
+    }
+    events.enterApi();
+    try {
+      ch.writeAndFlush(buf, ch.voidPromise());
+    } finally {
+      events.leaveApi();
+    }
+    boolean ok = ch.isWritable();
+    needDrain |= !ok;
+    return ok;
+  }
+
+  /** Ends the writable side after what is queued (Node's {@code end()}); later ends do nothing. */
+  public NetSocket end() {
+    checkLoop("end");
+    events.enterApi();
+    try {
+      endWritable();
+    } finally {
+      events.leaveApi();
+    }
+    return this;
+  }
+
+  /** Writes {@code data}, then ends the writable side. */
+  public NetSocket end(byte[] data) {
+    write(data);
+    return end();
+  }
+
+  /** Closes the socket at once, dropping what is queued (Node's {@code destroy()}). */
+  public NetSocket destroy() {
+    checkLoop("destroy");
+    destroyedByUser = true;
+    events.enterApi();
+    try {
+      destroyNow();
+    } finally {
+      events.leaveApi();
+    }
+    return this;
+  }
+
+  /**
+   * Closes the socket at once with {@code error} (Node's {@code destroy(error)}): the error
+   * callback runs with it (at a nextTick), then the close callback with {@code true}.
+   */
+  public NetSocket destroy(Throwable error) {
+    Objects.requireNonNull(error, "error");
+    checkLoop("destroy");
+    destroyedByUser = true;
+    events.enterApi();
+    try {
+      if (!isClosed) {
+        hadError = true;
+        emitError(error);
+      }
+      destroyNow();
+    } finally {
+      events.leaveApi();
+    }
+    return this;
+  }
+
+  // ---- state -----------------------------------------------------------------------------------
+
+  /** The peer's address, or null before a client is connected. */
+  public @Nullable InetSocketAddress remoteAddress() {
+    Channel ch = channel;
+    return ch == null ? null : (InetSocketAddress) ch.remoteAddress();
+  }
+
+  /** This end's address, or null before a client is connected. */
+  public @Nullable InetSocketAddress localAddress() {
+    Channel ch = channel;
+    return ch == null ? null : (InetSocketAddress) ch.localAddress();
+  }
+
+  /** The loop this socket's callbacks run on. */
+  public Loop loop() {
+    return loop;
+  }
+
+  @Override
+  public String toString() {
+    return "NetSocket[" + (channel == null ? "connecting" : channel.toString()) + "]";
+  }
+
+  // ---- the inside ------------------------------------------------------------------------------
+
+  private void checkLoop(String call) {
+    if (!loop.inEventLoop()) {
+      throw new IllegalStateException(
+          "NetSocket." + call + " must be called on its loop " + loop.name() + " (use execute)");
+    }
+  }
+
+  private void refreshIdle() {
+    Timer t = idle;
+    if (t != null) {
+      t.refresh();
+    }
+  }
+
+  private void scheduleFlush() {
+    if (!flushScheduled) {
+      flushScheduled = true; // (a benign race off the loop: a second flush finds nothing)
+      loop.nextTick(this::flush);
+    }
+  }
+
+  /** Delivers what was kept, while flowing; then the end if it came (loop). */
+  private void flush() {
+    flushScheduled = false;
+    while (flowing() && !buffered.isEmpty()) {
+      byte[] chunk = buffered.poll();
+      bufferedBytes -= chunk.length;
+      emitData(chunk);
+    }
+    if (channel != null && !paused && !isClosed && bufferedBytes < options.highWaterMark()) {
+      channel.config().setAutoRead(true);
+    }
+    maybeEnd();
+  }
+
+  private boolean flowing() {
+    return onData != null && !paused && !isClosed;
+  }
+
+  private void deliver(byte[] chunk) {
+    refreshIdle();
+    if (flowing() && buffered.isEmpty()) {
+      emitData(chunk);
+      return;
+    }
+    buffered.add(chunk);
+    bufferedBytes += chunk.length;
+    if (bufferedBytes >= options.highWaterMark() && channel != null) {
+      channel.config().setAutoRead(false);
+    }
+  }
+
+  private void emitData(byte[] chunk) {
+    Consumer<byte[]> cb = onData;
+    if (cb != null) {
+      events.emit(() -> cb.accept(chunk));
+    }
+  }
+
+  private void maybeEnd() {
+    if (!readEnded || endEmitted || !buffered.isEmpty() || paused || isClosed) {
+      return; // (as Node: the end waits for every byte before it to be delivered)
+    }
+    endEmitted = true;
+    Runnable cb = onEnd;
+    if (cb != null) {
+      events.emit(cb);
+    }
+    if (!options.allowHalfOpen()) {
+      endWritable();
+    }
+    if (outputShut) {
+      destroyNow(); // both sides ended: the socket is done
+    }
+  }
+
+  private void endWritable() {
+    if (writableEnded) {
+      return;
+    }
+    writableEnded = true;
+    if (active) {
+      shutdownOutput();
+    } // else: once connected (channelActive)
+  }
+
+  private void shutdownOutput() {
+    Channel ch = Objects.requireNonNull(channel);
+    ch.writeAndFlush(Unpooled.EMPTY_BUFFER)
+        .addListener(
+            written -> {
+              if (!ch.isOpen()) {
+                return;
+              }
+              var unused =
+                  ((DuplexChannel) ch)
+                      .shutdownOutput()
+                      .addListener(
+                          shut -> {
+                            outputShut = true;
+                            if (endEmitted || !shut.isSuccess()) {
+                              ch.close(); // both sides ended: the socket is done
+                            }
+                          });
+            });
+  }
+
+  private void destroyNow() {
+    Channel ch = channel;
+    if (ch != null) {
+      ch.close();
+    } else if (!isClosed) {
+      closedNow();
+    }
+  }
+
+  private void emitError(Throwable cause) {
+    Consumer<Throwable> cb = onError;
+    if (cb != null) {
+      events.emit(() -> cb.accept(cause));
+    } else {
+      events.emit(
+          () -> {
+            throw cause instanceof RuntimeException r
+                ? r
+                : new IllegalStateException("socket error with no error callback: " + cause, cause);
+          });
+    }
+  }
+
+  /** The channel closed (loop), or a client never got one. */
+  private void closedNow() {
+    if (isClosed) {
+      return;
+    }
+    isClosed = true;
+    active = false;
+    if (idle != null) {
+      idle.cancel();
+      idle = null;
+    }
+    for (ByteBuf b; (b = pendingWrites.poll()) != null; ) {
+      b.release();
+    }
+    buffered.clear();
+    bufferedBytes = 0;
+    rejectConnect(new java.io.IOException("the socket closed before it connected"), true);
+    if (server != null) {
+      server.connectionClosed(this);
+    }
+    Consumer<Boolean> cb = onClose;
+    boolean error = hadError;
+    if (cb != null) {
+      events.emit(() -> cb.accept(error));
+    }
+    closed.resolve(error);
+  }
+
+  private void rejectConnect(Throwable cause, boolean handled) {
+    if (!connect.promise().isPending()) {
+      return;
+    }
+    if (handled) {
+      var unused = connect.promise().catchError(e -> null);
+    }
+    connect.reject(cause);
+  }
+
+  /** The socket's handler in its channel's pipeline. */
+  private final class Pipe extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      active = true;
+      Channel ch = ctx.channel();
+      for (ByteBuf b; (b = pendingWrites.poll()) != null; ) {
+        ch.write(b, ch.voidPromise());
+      }
+      pendingWriteBytes = 0;
+      ch.flush();
+      if (needDrain && ch.isWritable()) {
+        needDrain = false;
+        Runnable drain = onDrain;
+        if (drain != null) {
+          events.emit(drain);
+        }
+      }
+      if (paused) {
+        ch.config().setAutoRead(false);
+      }
+      if (server != null) {
+        server.connectionOpened(NetSocket.this);
+      } else {
+        Runnable cb = onConnect;
+        if (cb != null) {
+          events.emit(cb);
+        }
+      }
+      connect.resolve(null);
+      if (writableEnded) {
+        shutdownOutput();
+      }
+      ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ByteBuf buf = (ByteBuf) msg;
+      byte[] chunk;
+      try {
+        chunk = ByteBufUtil.getBytes(buf);
+      } finally {
+        buf.release();
+      }
+      deliver(chunk);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof ChannelInputShutdownEvent) {
+        readEnded = true;
+        maybeEnd();
+      }
+      ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (ctx.channel().isWritable() && needDrain) {
+        needDrain = false;
+        Runnable cb = onDrain;
+        if (cb != null) {
+          events.emit(cb);
+        }
+      }
+      ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (isClosed) {
+        return;
+      }
+      hadError = true;
+      emitError(cause);
+      ctx.close();
+    }
+  }
+}
