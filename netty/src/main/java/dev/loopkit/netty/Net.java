@@ -120,7 +120,7 @@ public final class Net {
                                   }
                                 });
                             socket.attach(ch);
-                            ch.connect(address, outcome);
+                            var unused = ch.connect(address, outcome);
                           });
                       return null;
                     })

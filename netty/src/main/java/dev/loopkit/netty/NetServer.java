@@ -105,9 +105,13 @@ public final class NetServer {
             });
     Promise<InetSocketAddress> result = bound.then(a -> a);
     if (errors != null) {
-      var handled = result.catchError(e -> null); // the error callback handles a failure
+      markHandled(result); // the error callback handles a failure
     }
     return result;
+  }
+
+  private static void markHandled(Promise<?> p) {
+    var unused = p.catchError(e -> null);
   }
 
   private Promise<InetSocketAddress> bind(InetSocketAddress at) {
@@ -136,7 +140,7 @@ public final class NetServer {
               InetSocketAddress a = (InetSocketAddress) ch.localAddress();
               address = a;
               if (closeCalled.get()) {
-                ch.close(); // closed while binding
+                NetSocket.close(ch); // closed while binding
               }
               return a;
             });
@@ -200,7 +204,7 @@ public final class NetServer {
       onLoop(
           () -> {
             if (listening != null) {
-              listening.close();
+              var unused = listening.close();
             } // else: closed as soon as bound; a listen that failed counts as closed
             maybeClosed();
           });
@@ -242,7 +246,7 @@ public final class NetServer {
 
   private void accept(Channel ch) {
     if (closeCalled.get() || connections.size() >= maxConnections) {
-      ch.close();
+      var unused = ch.close();
       return;
     }
     NetSocket s = new NetSocket(loop, options, this);

@@ -66,7 +66,7 @@ public final class NetSocket {
    * promises (safe from any thread). The Netty side is one inbound handler (Pipe); the close is
    * learnt from the channel's close future, which also completes for a connect that failed.
    * Events go through Events (the loop's), which makes each one a callback of its own.
-   * flowing = onData set and not paused; buffered holds what arrived while not flowing.
+   * The readable side (flowing, kept chunks, the peer's end) is SocketReadable's.
    */
   private final Loop loop;
   private final Events events;
@@ -88,18 +88,14 @@ public final class NetSocket {
   private boolean active;
   private final ArrayDeque<ByteBuf> pendingWrites = new ArrayDeque<>(0);
   private long pendingWriteBytes;
-  private final ArrayDeque<byte[]> buffered = new ArrayDeque<>(0);
-  private long bufferedBytes;
-  private boolean flushScheduled;
-  private boolean paused;
-  private boolean readEnded; // the peer's end arrived
-  private boolean endEmitted;
+  private final SocketReadable readable;
   private boolean writableEnded; // end() called (by the user, or for allowHalfOpen false)
   private boolean outputShut;
   private boolean destroyedByUser;
   private boolean isClosed;
   private boolean hadError;
   private boolean needDrain;
+  private boolean connectPending; // a client connected; its connect event not yet emitted
   private @Nullable Timer idle;
 
   NetSocket(Loop loop, NetOptions options, @Nullable NetServer server) {
@@ -109,6 +105,32 @@ public final class NetSocket {
     this.server = server;
     this.connect = Promise.withResolvers(loop);
     this.closed = Promise.withResolvers(loop);
+    this.readable =
+        new SocketReadable(
+            loop,
+            events,
+            options.highWaterMark(),
+            new SocketReadable.Owner() {
+              @Override
+              public @Nullable Consumer<byte[]> dataCallback() {
+                return onData;
+              }
+
+              @Override
+              public @Nullable Runnable endCallback() {
+                return onEnd;
+              }
+
+              @Override
+              public boolean isClosed() {
+                return isClosed;
+              }
+
+              @Override
+              public void readableEnded() {
+                NetSocket.this.readableEnded();
+              }
+            });
   }
 
   /** The Netty handler of this socket's channel: added by the server or the client bootstrap. */
@@ -119,6 +141,7 @@ public final class NetSocket {
   /** The channel is registered (loop): its close ends the socket. */
   void attach(Channel ch) {
     channel = ch;
+    readable.attach(ch);
     ch.closeFuture().addListener((ChannelFutureListener) f -> closedNow());
   }
 
@@ -135,7 +158,7 @@ public final class NetSocket {
     if (ch == null) {
       closedNow(); // it never had a channel: closed as it is
     } else {
-      ch.close(); // its close future ends the socket
+      var unused = ch.close(); // its close future ends the socket
     }
   }
 
@@ -147,7 +170,7 @@ public final class NetSocket {
    */
   public NetSocket onData(Consumer<byte[]> callback) {
     onData = Objects.requireNonNull(callback, "callback");
-    scheduleFlush();
+    readable.scheduleFlush();
     return this;
   }
 
@@ -202,28 +225,21 @@ public final class NetSocket {
   /** Stops delivering data (Node's {@code pause()}): what arrives is kept until resumed. */
   public NetSocket pause() {
     checkLoop("pause");
-    paused = true;
-    if (channel != null) {
-      channel.config().setAutoRead(false);
-    }
+    readable.pause();
     return this;
   }
 
   /** Delivers data again (Node's {@code resume()}): what was kept comes at a nextTick. */
   public NetSocket resume() {
     checkLoop("resume");
-    paused = false;
-    if (channel != null && bufferedBytes < options.highWaterMark()) {
-      channel.config().setAutoRead(true);
-    }
-    scheduleFlush();
+    readable.resume();
     return this;
   }
 
   /** Whether the socket is paused. */
   public boolean isPaused() {
     checkLoop("isPaused");
-    return paused;
+    return readable.isPaused();
   }
 
   /**
@@ -317,7 +333,7 @@ public final class NetSocket {
     }
     events.enterApi();
     try {
-      ch.writeAndFlush(buf, ch.voidPromise());
+      var unused = ch.writeAndFlush(buf, ch.voidPromise());
     } finally {
       events.leaveApi();
     }
@@ -418,60 +434,13 @@ public final class NetSocket {
     }
   }
 
-  private void scheduleFlush() {
-    if (!flushScheduled) {
-      flushScheduled = true; // (a benign race off the loop: a second flush finds nothing)
-      loop.nextTick(this::flush);
-    }
+  /** Closes {@code ch}; its close future tells the socket. */
+  static void close(Channel ch) {
+    var unused = ch.close();
   }
 
-  /** Delivers what was kept, while flowing; then the end if it came (loop). */
-  private void flush() {
-    flushScheduled = false;
-    while (flowing() && !buffered.isEmpty()) {
-      byte[] chunk = buffered.poll();
-      bufferedBytes -= chunk.length;
-      emitData(chunk);
-    }
-    if (channel != null && !paused && !isClosed && bufferedBytes < options.highWaterMark()) {
-      channel.config().setAutoRead(true);
-    }
-    maybeEnd();
-  }
-
-  private boolean flowing() {
-    return onData != null && !paused && !isClosed;
-  }
-
-  private void deliver(byte[] chunk) {
-    refreshIdle();
-    if (flowing() && buffered.isEmpty()) {
-      emitData(chunk);
-      return;
-    }
-    buffered.add(chunk);
-    bufferedBytes += chunk.length;
-    if (bufferedBytes >= options.highWaterMark() && channel != null) {
-      channel.config().setAutoRead(false);
-    }
-  }
-
-  private void emitData(byte[] chunk) {
-    Consumer<byte[]> cb = onData;
-    if (cb != null) {
-      events.emit(() -> cb.accept(chunk));
-    }
-  }
-
-  private void maybeEnd() {
-    if (!readEnded || endEmitted || !buffered.isEmpty() || paused || isClosed) {
-      return; // (as Node: the end waits for every byte before it to be delivered)
-    }
-    endEmitted = true;
-    Runnable cb = onEnd;
-    if (cb != null) {
-      events.emit(cb);
-    }
+  /** The readable side delivered the peer's end (loop). */
+  private void readableEnded() {
     if (!options.allowHalfOpen()) {
       endWritable();
     }
@@ -504,8 +473,8 @@ public final class NetSocket {
                       .addListener(
                           shut -> {
                             outputShut = true;
-                            if (endEmitted || !shut.isSuccess()) {
-                              ch.close(); // both sides ended: the socket is done
+                            if (readable.endEmitted() || !shut.isSuccess()) {
+                              close(ch); // both sides ended: the socket is done
                             }
                           });
             });
@@ -514,7 +483,7 @@ public final class NetSocket {
   private void destroyNow() {
     Channel ch = channel;
     if (ch != null) {
-      ch.close();
+      var unused = ch.close();
     } else if (!isClosed) {
       closedNow();
     }
@@ -539,6 +508,7 @@ public final class NetSocket {
     if (isClosed) {
       return;
     }
+    connectedNow();
     isClosed = true;
     active = false;
     if (idle != null) {
@@ -548,8 +518,7 @@ public final class NetSocket {
     for (ByteBuf b; (b = pendingWrites.poll()) != null; ) {
       b.release();
     }
-    buffered.clear();
-    bufferedBytes = 0;
+    readable.clear();
     rejectConnect(new java.io.IOException("the socket closed before it connected"), true);
     if (server != null) {
       server.connectionClosed(this);
@@ -560,6 +529,32 @@ public final class NetSocket {
       events.emit(() -> cb.accept(error));
     }
     closed.resolve(error);
+  }
+
+  /**
+   * A client's connect event. It waits for the poll phase's next pass (a task handed in), so that a
+   * server on the same loop that accepted the connection in the same poll runs its connection
+   * callback first, as Node's does (libuv watches a connecting socket from its next poll on); any
+   * other event of this socket emits it first if it is still pending.
+   */
+  private void connectedNow() {
+    if (!connectPending) {
+      return;
+    }
+    connectPending = false;
+    Runnable cb = onConnect;
+    if (cb != null) {
+      events.emit(cb);
+    }
+    connect.resolve(null);
+    Channel ch = channel;
+    if (needDrain && ch != null && ch.isWritable()) { // writes made before it connected went out
+      needDrain = false;
+      Runnable drain = onDrain;
+      if (drain != null) {
+        events.emit(drain);
+      }
+    }
   }
 
   private void rejectConnect(Throwable cause, boolean handled) {
@@ -579,29 +574,17 @@ public final class NetSocket {
       active = true;
       Channel ch = ctx.channel();
       for (ByteBuf b; (b = pendingWrites.poll()) != null; ) {
-        ch.write(b, ch.voidPromise());
+        var unused = ch.write(b, ch.voidPromise());
       }
       pendingWriteBytes = 0;
       ch.flush();
-      if (needDrain && ch.isWritable()) {
-        needDrain = false;
-        Runnable drain = onDrain;
-        if (drain != null) {
-          events.emit(drain);
-        }
-      }
-      if (paused) {
-        ch.config().setAutoRead(false);
-      }
       if (server != null) {
         server.connectionOpened(NetSocket.this);
+        connect.resolve(null);
       } else {
-        Runnable cb = onConnect;
-        if (cb != null) {
-          events.emit(cb);
-        }
+        connectPending = true; // emitted at the poll phase's next pass (see connectedNow)
+        ch.eventLoop().execute(NetSocket.this::connectedNow);
       }
-      connect.resolve(null);
       if (writableEnded) {
         shutdownOutput();
       }
@@ -617,14 +600,16 @@ public final class NetSocket {
       } finally {
         buf.release();
       }
-      deliver(chunk);
+      connectedNow();
+      refreshIdle();
+      readable.chunk(chunk);
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
       if (evt instanceof ChannelInputShutdownEvent) {
-        readEnded = true;
-        maybeEnd();
+        connectedNow();
+        readable.peerEnded();
       }
       ctx.fireUserEventTriggered(evt);
     }
@@ -646,9 +631,10 @@ public final class NetSocket {
       if (isClosed) {
         return;
       }
+      connectedNow();
       hadError = true;
       emitError(cause);
-      ctx.close();
+      var unused = ctx.close();
     }
   }
 }
