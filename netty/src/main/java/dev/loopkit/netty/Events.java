@@ -78,6 +78,11 @@ final class Events {
     apiDepth--;
   }
 
+  /** Whether a callback threw a fatal error that Netty's handling has not returned yet. */
+  boolean fatalPending() {
+    return fatal != null;
+  }
+
   /** After Netty's handling returned to the loop: a fatal error a callback threw, rethrown. */
   void rethrowFatal() {
     Throwable t = fatal;

@@ -82,6 +82,10 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
   @Override
   public void execute(Runnable task) {
     Objects.requireNonNull(task, "task");
+    if (poller.isClosed() && loop.inEventLoop()) {
+      poller.late(task); // the loop's end is closing the channels: their clean-up
+      return;
+    }
     if (!host.handIn(() -> runThenArm(task))) {
       throw new RejectedExecutionException("the loop " + loop.name() + " has terminated");
     }

@@ -14,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.Objects;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -65,6 +66,14 @@ public final class NetServer {
     this.options = options;
     this.connectionCallback = connectionCallback;
     this.closedPromise = Promise.withResolvers(loop);
+    var unused =
+        loop.terminationFuture()
+            .whenComplete(
+                (v, e) -> {
+                  if (closeCalled.get()) {
+                    closedPromise.resolve(null); // the loop's end closed what was left
+                  }
+                });
   }
 
   /** Listens on {@code port} of the loopback address; as {@link #listen(String, int)}. */
@@ -192,15 +201,17 @@ public final class NetServer {
    * Stops accepting connections and lets the open ones finish (Node's {@code server.close()}). From
    * any thread; a second call returns the same promise.
    *
-   * @return a promise fulfilled once the server stopped listening and its last connection closed;
-   *     rejected with {@link IllegalStateException} if {@link #listen} was never called
+   * @return a promise fulfilled once the server stopped listening and its last connection closed
+   * @throws IllegalStateException if {@link #listen} was never called
    */
   public Promise<@Nullable Void> close() {
     if (!listenCalled.get()) {
-      return Promise.reject(
-          loop, new IllegalStateException("the server is not listening: nothing to close"));
+      throw new IllegalStateException("the server is not listening: nothing to close");
     }
     if (closeCalled.compareAndSet(false, true)) {
+      if (loop.isTerminated()) {
+        closedPromise.resolve(null); // the loop's end closed the server and its connections
+      }
       onLoop(
           () -> {
             if (listening != null) {
@@ -236,11 +247,16 @@ public final class NetServer {
 
   // ---- the inside (loop) -----------------------------------------------------------------------
 
+  /** Runs {@code r} on the loop; after its end, not at all (the end closed everything). */
   private void onLoop(Runnable r) {
     if (loop.inEventLoop()) {
       r.run();
-    } else {
-      io.execute(r);
+    } else if (!loop.isTerminated()) {
+      try {
+        io.execute(r);
+      } catch (RejectedExecutionException e) {
+        // it terminated meanwhile: the termination hook settles the close
+      }
     }
   }
 

@@ -628,8 +628,8 @@ public final class NetSocket {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      if (isClosed) {
-        return;
+      if (isClosed || events.fatalPending()) {
+        return; // (a fatal error a callback threw: the loop stops, and its end closes the socket)
       }
       connectedNow();
       hadError = true;
