@@ -11,12 +11,10 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.DuplexChannel;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -66,7 +64,8 @@ public final class NetSocket {
    * promises (safe from any thread). The Netty side is one inbound handler (Pipe); the close is
    * learnt from the channel's close future, which also completes for a connect that failed.
    * Events go through Events (the loop's), which makes each one a callback of its own.
-   * The readable side (flowing, kept chunks, the peer's end) is SocketReadable's.
+   * The readable side (flowing, kept chunks, the peer's end) is SocketReadable's; the writable
+   * side (queued writes, the high-water mark, drain, the half-close) SocketWritable's.
    */
   private final Loop loop;
   private final Events events;
@@ -85,16 +84,11 @@ public final class NetSocket {
 
   // the loop's
   private @Nullable Channel channel;
-  private boolean active;
-  private final ArrayDeque<ByteBuf> pendingWrites = new ArrayDeque<>(0);
-  private long pendingWriteBytes;
   private final SocketReadable readable;
-  private boolean writableEnded; // end() called (by the user, or for allowHalfOpen false)
-  private boolean outputShut;
+  private final SocketWritable writable;
   private boolean destroyedByUser;
   private boolean isClosed;
   private boolean hadError;
-  private boolean needDrain;
   private boolean connectPending; // a client connected; its connect event not yet emitted
   private @Nullable Timer idle;
 
@@ -131,6 +125,8 @@ public final class NetSocket {
                 NetSocket.this.readableEnded();
               }
             });
+    this.writable =
+        new SocketWritable(events, options.highWaterMark(), () -> onDrain, readable::endEmitted);
   }
 
   /** The Netty handler of this socket's channel: added by the server or the client bootstrap. */
@@ -142,6 +138,7 @@ public final class NetSocket {
   void attach(Channel ch) {
     channel = ch;
     readable.attach(ch);
+    writable.attach(ch);
     ch.closeFuture().addListener((ChannelFutureListener) f -> closedNow());
   }
 
@@ -307,7 +304,7 @@ public final class NetSocket {
   private boolean write(ByteBuf buf, String call) {
     try {
       checkLoop(call);
-      if (destroyedByUser || writableEnded) {
+      if (destroyedByUser || writable.ended()) {
         throw new IllegalStateException(
             call
                 + " after "
@@ -323,23 +320,7 @@ public final class NetSocket {
       return false;
     }
     refreshIdle();
-    Channel ch = channel;
-    if (!active || ch == null) {
-      pendingWrites.add(buf);
-      pendingWriteBytes += buf.readableBytes();
-      boolean ok = pendingWriteBytes < options.highWaterMark();
-      needDrain |= !ok;
-      return ok;
-    }
-    events.enterApi();
-    try {
-      var unused = ch.writeAndFlush(buf, ch.voidPromise());
-    } finally {
-      events.leaveApi();
-    }
-    boolean ok = ch.isWritable();
-    needDrain |= !ok;
-    return ok;
+    return writable.write(buf);
   }
 
   /** Ends the writable side after what is queued (Node's {@code end()}); later ends do nothing. */
@@ -347,7 +328,7 @@ public final class NetSocket {
     checkLoop("end");
     events.enterApi();
     try {
-      endWritable();
+      writable.end();
     } finally {
       events.leaveApi();
     }
@@ -442,42 +423,11 @@ public final class NetSocket {
   /** The readable side delivered the peer's end (loop). */
   private void readableEnded() {
     if (!options.allowHalfOpen()) {
-      endWritable();
+      writable.end();
     }
-    if (outputShut) {
+    if (writable.outputShut()) {
       destroyNow(); // both sides ended: the socket is done
     }
-  }
-
-  private void endWritable() {
-    if (writableEnded) {
-      return;
-    }
-    writableEnded = true;
-    if (active) {
-      shutdownOutput();
-    } // else: once connected (channelActive)
-  }
-
-  private void shutdownOutput() {
-    Channel ch = Objects.requireNonNull(channel);
-    ch.writeAndFlush(Unpooled.EMPTY_BUFFER)
-        .addListener(
-            written -> {
-              if (!ch.isOpen()) {
-                return;
-              }
-              var unused =
-                  ((DuplexChannel) ch)
-                      .shutdownOutput()
-                      .addListener(
-                          shut -> {
-                            outputShut = true;
-                            if (readable.endEmitted() || !shut.isSuccess()) {
-                              close(ch); // both sides ended: the socket is done
-                            }
-                          });
-            });
   }
 
   private void destroyNow() {
@@ -510,14 +460,11 @@ public final class NetSocket {
     }
     connectedNow();
     isClosed = true;
-    active = false;
     if (idle != null) {
       idle.cancel();
       idle = null;
     }
-    for (ByteBuf b; (b = pendingWrites.poll()) != null; ) {
-      b.release();
-    }
+    writable.clear();
     readable.clear();
     rejectConnect(new java.io.IOException("the socket closed before it connected"), true);
     if (server != null) {
@@ -547,14 +494,7 @@ public final class NetSocket {
       events.emit(cb);
     }
     connect.resolve(null);
-    Channel ch = channel;
-    if (needDrain && ch != null && ch.isWritable()) { // writes made before it connected went out
-      needDrain = false;
-      Runnable drain = onDrain;
-      if (drain != null) {
-        events.emit(drain);
-      }
-    }
+    writable.maybeDrain(); // writes made before it connected went out
   }
 
   private void rejectConnect(Throwable cause, boolean handled) {
@@ -571,22 +511,14 @@ public final class NetSocket {
   private final class Pipe extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-      active = true;
       Channel ch = ctx.channel();
-      for (ByteBuf b; (b = pendingWrites.poll()) != null; ) {
-        var unused = ch.write(b, ch.voidPromise());
-      }
-      pendingWriteBytes = 0;
-      ch.flush();
+      writable.connected();
       if (server != null) {
         server.connectionOpened(NetSocket.this);
         connect.resolve(null);
       } else {
         connectPending = true; // emitted at the poll phase's next pass (see connectedNow)
         ch.eventLoop().execute(NetSocket.this::connectedNow);
-      }
-      if (writableEnded) {
-        shutdownOutput();
       }
       ctx.fireChannelActive();
     }
@@ -616,13 +548,7 @@ public final class NetSocket {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      if (ctx.channel().isWritable() && needDrain) {
-        needDrain = false;
-        Runnable cb = onDrain;
-        if (cb != null) {
-          events.emit(cb);
-        }
-      }
+      writable.maybeDrain();
       ctx.fireChannelWritabilityChanged();
     }
 
