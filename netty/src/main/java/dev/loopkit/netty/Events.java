@@ -12,14 +12,18 @@ import org.jspecify.annotations.Nullable;
  * <pre>{@code
  * Implementation notes
  *
- * Confined to the loop. Three cases for an event:
+ * Confined to the loop. Four cases for an event:
  * - emitted while a user's call into the API runs (apiDepth > 0: a destroy() that closes the
  *   channel at once, say): it waits for a nextTick, as Node emits such events, so the user's
  *   synchronous code finishes first;
- * - emitted from inside an event (depth > 0): it is part of that event and runs at once;
- * - emitted from Netty's handling of an I/O event or a handed-in task (a poll-phase callback):
- *   Host.runCallback runs it as a callback of its own: its throw goes to the loop's error handler,
- *   and the microtask checkpoint follows, before the next event.
+ * - emitted from inside an event or its checkpoint (depth > 0: a microtask the event queued did
+ *   something that emits at once): it is part of what runs and runs at once;
+ * - emitted from Netty's handling of an I/O event, a handed-in task or a scheduled task (ioDepth
+ *   > 0, set by NioPoller and LoopIoEventLoop around them): Host.runCallback runs it as a callback
+ *   of its own: its throw goes to the loop's error handler, and the microtask checkpoint follows,
+ *   before the next event;
+ * - emitted anywhere else (a nextTick that delivers kept data, a timer's callback): it is part of
+ *   the callback that runs, as Node's resume() emits kept data inside its tick.
  * After the loop's I/O closed (its stop) no user callback runs: the loop no longer runs callbacks.
  *
  * A fatal error thrown by a callback is kept (fatal) and rethrown once Netty's handling returns
@@ -30,7 +34,8 @@ final class Events {
   private final Loop loop;
   private final IoPoller.Host host;
   private final Supplier<Boolean> ioClosed;
-  private int depth; // events running
+  private int depth; // events (with their checkpoints) running
+  private int ioDepth; // Netty's handling of I/O or of its tasks running
   private int apiDepth; // user calls into the API running
   private @Nullable Throwable fatal;
 
@@ -46,17 +51,30 @@ final class Events {
       return; // the loop has stopped: no more callbacks
     } else if (apiDepth > 0) {
       loop.nextTick(() -> runAsEvent(callback));
-    } else if (depth > 0) {
-      callback.run();
+    } else if (depth > 0 || ioDepth == 0) {
+      runAsEvent(callback);
     } else {
+      depth++; // (through the checkpoint too)
       try {
-        host.runCallback(() -> runAsEvent(callback));
+        host.runCallback(callback);
       } catch (Throwable fatalError) { // host.runCallback rethrows only what stops the loop
         if (fatal == null) {
           fatal = fatalError;
         }
         throw fatalError;
+      } finally {
+        depth--;
       }
+    }
+  }
+
+  /** Runs Netty's handling of I/O or of one of its tasks (loop): events in it are callbacks. */
+  void runIo(Runnable handling) {
+    ioDepth++;
+    try {
+      handling.run();
+    } finally {
+      ioDepth--;
     }
   }
 

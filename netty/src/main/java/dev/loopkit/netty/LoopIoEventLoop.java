@@ -93,7 +93,7 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
 
   private void runThenArm(Runnable task) {
     try {
-      task.run();
+      events.runIo(task);
     } finally {
       armScheduled();
     }
@@ -156,7 +156,7 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
     scheduledTimer = null;
     long now = getCurrentTimeNanos();
     for (Runnable task; (task = pollScheduledTask(now)) != null; ) {
-      task.run(); // (a ScheduledFutureTask: its outcome goes to its future)
+      events.runIo(task); // (a ScheduledFutureTask: its outcome goes to its future)
     }
     armScheduled();
     events.rethrowFatal();

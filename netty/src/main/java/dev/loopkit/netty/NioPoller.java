@@ -216,8 +216,9 @@ final class NioPoller implements IoPoller {
       pending = 0;
       IoRegistration reg = registration;
       if (reg != null && reg.isValid()) {
-        channel.handle(reg, new Ready(NioIoOps.valueOf(ops)));
-        executor.events().rethrowFatal();
+        Events events = executor.events();
+        events.runIo(() -> channel.handle(reg, new Ready(NioIoOps.valueOf(ops))));
+        events.rethrowFatal();
       }
     }
 
