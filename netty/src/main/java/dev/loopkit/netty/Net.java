@@ -5,10 +5,15 @@ import dev.loopkit.Promise;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.IdentityCipherSuiteFilter;
+import io.netty.handler.ssl.JdkSslContext;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -16,6 +21,7 @@ import java.net.UnknownHostException;
 import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
 
 /**
  * TCP servers and clients in the shape of Node's {@code net} module, on a loopkit loop: every
@@ -87,6 +93,8 @@ public final class Net {
     checkPort(port, 1, "port");
     checkRunning(loop, "connect");
     NetSocket socket = new NetSocket(loop, options, null);
+    SSLContext context = options.tls();
+    SslContext tls = context == null ? null : tlsContext(context, true);
     LoopIoEventLoop io = (LoopIoEventLoop) NettyLoops.eventLoop(loop);
     Runnable start =
         () ->
@@ -103,7 +111,13 @@ public final class Net {
                                   new WriteBufferWaterMark(
                                       Math.max(1, options.highWaterMark() / 2),
                                       options.highWaterMark()))
-                              .handler(socket.pipe())
+                              .handler(
+                                  new ChannelInitializer<Channel>() {
+                                    @Override
+                                    protected void initChannel(Channel c) {
+                                      socket.addHandlers(c, tls, host, port);
+                                    }
+                                  })
                               .register();
                       Channel ch = registered.channel();
                       registered.addListener(
@@ -139,6 +153,19 @@ public final class Net {
 
   // ---- shared checks and helpers
   // -----------------------------------------------------------------
+
+  /** Netty's view of a JDK TLS context, for a client or a server (no client certificates). */
+  static SslContext tlsContext(SSLContext context, boolean client) {
+    return new JdkSslContext(
+        context,
+        client,
+        null, // the context's own cipher suites
+        IdentityCipherSuiteFilter.INSTANCE,
+        null, // no ALPN
+        ClientAuth.NONE,
+        null, // the context's own protocols
+        false);
+  }
 
   static void checkPort(int port, int lowest, String name) {
     if (port < lowest || port > 65535) {

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -17,6 +18,7 @@ import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -30,7 +32,9 @@ import org.jspecify.annotations.Nullable;
  * setters may be called from any thread (off the loop, the work is handed to it).
  *
  * <p><b>Limits.</b> At most {@link #maxConnections()} connections are open at once (10,000 unless
- * set); a connection accepted past that is closed at once, without reaching the callbacks.
+ * set); a connection accepted past that is closed at once, without reaching the callbacks. With TLS
+ * ({@link NetOptions#tls()}), a connection reaches them once its handshake is done; one whose
+ * handshake fails is closed without reaching them.
  *
  * <p><b>The loop's stop.</b> A listening server holds a program-mode loop open, as in Node. When
  * the loop stops (after {@code shutdownNow()}, a graceful timeout, a fatal error, or once {@code
@@ -45,6 +49,7 @@ public final class NetServer {
   private final Loop loop;
   private final LoopIoEventLoop io;
   private final NetOptions options;
+  private final @Nullable SslContext tls;
   private final AtomicBoolean listenCalled = new AtomicBoolean();
   private final AtomicBoolean closeCalled = new AtomicBoolean();
   private final Promise.Resolvers<@Nullable Void> closedPromise;
@@ -66,6 +71,8 @@ public final class NetServer {
     this.options = options;
     this.connectionCallback = connectionCallback;
     this.closedPromise = Promise.withResolvers(loop);
+    SSLContext context = options.tls();
+    this.tls = context == null ? null : Net.tlsContext(context, false);
     var unused =
         loop.terminationFuture()
             .whenComplete(
@@ -267,7 +274,7 @@ public final class NetServer {
     }
     NetSocket s = new NetSocket(loop, options, this);
     connections.add(s);
-    ch.pipeline().addLast(s.pipe());
+    s.addHandlers(ch, tls, null, 0);
     s.attach(ch);
   }
 

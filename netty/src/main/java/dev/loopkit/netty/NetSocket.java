@@ -11,12 +11,18 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslCloseCompletionEvent;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLParameters;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -90,6 +96,8 @@ public final class NetSocket {
   private boolean isClosed;
   private boolean hadError;
   private boolean connectPending; // a client connected; its connect event not yet emitted
+  private boolean secured; // TLS: opened once the handshake is done
+  private boolean opened; // connected (and the TLS handshake done)
   private @Nullable Timer idle;
 
   NetSocket(Loop loop, NetOptions options, @Nullable NetServer server) {
@@ -129,9 +137,25 @@ public final class NetSocket {
         new SocketWritable(events, options.highWaterMark(), () -> onDrain, readable::endEmitted);
   }
 
-  /** The Netty handler of this socket's channel: added by the server or the client bootstrap. */
-  ChannelInboundHandlerAdapter pipe() {
-    return new Pipe();
+  /**
+   * Adds this socket's handlers to {@code ch}'s pipeline (loop): TLS first if {@code tls} is given
+   * (a client's checks the server's certificate against {@code peerHost}), then the socket's own.
+   */
+  void addHandlers(Channel ch, @Nullable SslContext tls, @Nullable String peerHost, int peerPort) {
+    if (tls != null) {
+      SslHandler h =
+          peerHost == null
+              ? tls.newHandler(ch.alloc())
+              : tls.newHandler(ch.alloc(), peerHost, peerPort);
+      if (peerHost != null) {
+        SSLParameters p = h.engine().getSSLParameters();
+        p.setEndpointIdentificationAlgorithm("HTTPS"); // the name or address must match
+        h.engine().setSSLParameters(p);
+      }
+      ch.pipeline().addLast(h);
+      secured = true;
+    }
+    ch.pipeline().addLast(new Pipe());
   }
 
   /** The channel is registered (loop): its close ends the socket. */
@@ -511,7 +535,26 @@ public final class NetSocket {
   private final class Pipe extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-      Channel ch = ctx.channel();
+      if (!secured) {
+        opened(ctx.channel());
+      } // else: once the handshake is done
+      ctx.fireChannelActive();
+    }
+
+    /** A TLS handshake that failed: a client's failed connection; a server's, closed quietly. */
+    private void handshakeFailed(ChannelHandlerContext ctx, Throwable cause) {
+      if (isClosed) {
+        return;
+      }
+      if (server == null) {
+        connectFailed(cause);
+      } else {
+        close(ctx.channel()); // never handed to the callbacks: closed quietly, as Node does
+      }
+    }
+
+    private void opened(Channel ch) {
+      opened = true;
       writable.connected();
       if (server != null) {
         server.connectionOpened(NetSocket.this);
@@ -520,7 +563,6 @@ public final class NetSocket {
         connectPending = true; // emitted at the poll phase's next pass (see connectedNow)
         ch.eventLoop().execute(NetSocket.this::connectedNow);
       }
-      ctx.fireChannelActive();
     }
 
     @Override
@@ -539,8 +581,16 @@ public final class NetSocket {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      if (evt instanceof ChannelInputShutdownEvent) {
-        connectedNow();
+      if (evt instanceof SslHandshakeCompletionEvent done) {
+        Throwable cause = done.cause();
+        if (cause == null) {
+          opened(ctx.channel());
+        } else {
+          handshakeFailed(ctx, cause); // (before the handler closes the channel)
+        }
+      } else if (evt instanceof ChannelInputShutdownEvent
+          || evt instanceof SslCloseCompletionEvent) {
+        connectedNow(); // (TLS: the peer's close_notify is its end)
         readable.peerEnded();
       }
       ctx.fireUserEventTriggered(evt);
@@ -556,6 +606,13 @@ public final class NetSocket {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
       if (isClosed || events.fatalPending()) {
         return; // (a fatal error a callback threw: the loop stops, and its end closes the socket)
+      }
+      if (cause instanceof DecoderException d && d.getCause() != null) {
+        cause = d.getCause(); // (what TLS decoding failed on: the error users know)
+      }
+      if (!opened) {
+        handshakeFailed(ctx, cause);
+        return;
       }
       connectedNow();
       hadError = true;

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
 import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
@@ -138,16 +139,28 @@ final class SocketWritable {
               if (!ch.isOpen()) {
                 return;
               }
-              var unused =
-                  ((DuplexChannel) ch)
-                      .shutdownOutput()
-                      .addListener(
-                          shut -> {
-                            outputShut = true;
-                            if (readableEnded.getAsBoolean() || !shut.isSuccess()) {
-                              NetSocket.close(ch); // both sides ended: the socket is done
-                            }
-                          });
+              SslHandler tls = ch.pipeline().get(SslHandler.class);
+              if (tls == null) {
+                shutdownTcpOutput(ch);
+              } else { // TLS: close_notify first, the peer's end
+                var unused = tls.closeOutbound().addListener(notified -> shutdownTcpOutput(ch));
+              }
             });
+  }
+
+  private void shutdownTcpOutput(Channel ch) {
+    if (!ch.isOpen()) {
+      return;
+    }
+    var unused =
+        ((DuplexChannel) ch)
+            .shutdownOutput()
+            .addListener(
+                shut -> {
+                  outputShut = true;
+                  if (readableEnded.getAsBoolean() || !shut.isSuccess()) {
+                    NetSocket.close(ch); // both sides ended: the socket is done
+                  }
+                });
   }
 }
