@@ -1,6 +1,7 @@
 package dev.loopkit.netty;
 
 import dev.loopkit.Loop;
+import dev.loopkit.LoopGroup;
 import dev.loopkit.Promise;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -67,7 +68,23 @@ public final class Net {
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(connectionListener, "connectionListener");
     checkRunning(loop, "createServer");
-    return new NetServer(loop, options, connectionListener);
+    return new NetServer(loop, () -> loop, options, connectionListener);
+  }
+
+  /**
+   * A server on a {@link LoopGroup}: one of its loops accepts, and the connections are spread over
+   * the group's loops in turn, each socket's callbacks running on its own loop (the connection
+   * callback too). The server's own promises and callbacks belong to the accepting loop. From any
+   * thread.
+   */
+  public static NetServer createServer(
+      LoopGroup group, NetOptions options, Consumer<NetSocket> connectionListener) {
+    Objects.requireNonNull(group, "group");
+    Objects.requireNonNull(options, "options");
+    Objects.requireNonNull(connectionListener, "connectionListener");
+    Loop acceptor = group.next();
+    checkRunning(acceptor, "createServer");
+    return new NetServer(acceptor, group::next, options, connectionListener);
   }
 
   /** As {@link #connect(Loop, String, int, NetOptions)} with Node's default options. */

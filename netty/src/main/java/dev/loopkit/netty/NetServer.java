@@ -5,18 +5,23 @@ import dev.loopkit.Promise;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import org.jspecify.annotations.Nullable;
@@ -60,13 +65,20 @@ public final class NetServer {
   private volatile @Nullable InetSocketAddress address;
 
   // the loop's
-  private @Nullable Channel listening;
-  private boolean listeningClosed;
-  private boolean bindSettled;
-  private final LinkedHashSet<NetSocket> connections = new LinkedHashSet<>();
+  private volatile @Nullable Channel listening;
+  private volatile boolean listeningClosed;
+  private volatile boolean bindSettled;
+  private final java.util.function.Supplier<Loop> connectionLoops; // where accepted sockets go
+  private final AtomicInteger open = new AtomicInteger(); // accepted and not yet closed
+  private final Set<NetSocket> connections = ConcurrentHashMap.newKeySet();
 
-  NetServer(Loop loop, NetOptions options, @Nullable Consumer<NetSocket> connectionCallback) {
+  NetServer(
+      Loop loop,
+      java.util.function.Supplier<Loop> connectionLoops,
+      NetOptions options,
+      @Nullable Consumer<NetSocket> connectionCallback) {
     this.loop = loop;
+    this.connectionLoops = connectionLoops;
     this.io = (LoopIoEventLoop) NettyLoops.eventLoop(loop);
     this.options = options;
     this.connectionCallback = connectionCallback;
@@ -135,18 +147,8 @@ public final class NetServer {
         new ServerBootstrap()
             .group(io)
             .channel(NioServerSocketChannel.class)
-            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-            .childOption(
-                ChannelOption.WRITE_BUFFER_WATER_MARK,
-                new WriteBufferWaterMark(
-                    Math.max(1, options.highWaterMark() / 2), options.highWaterMark()))
-            .childHandler(
-                new ChannelInitializer<Channel>() {
-                  @Override
-                  protected void initChannel(Channel ch) {
-                    accept(ch);
-                  }
-                })
+            .handler(new Acceptor())
+            .childHandler(new ChannelInboundHandlerAdapter()) // (unused: Acceptor registers)
             .bind(at);
     return NettyPromises.from(loop, f)
         .then(
@@ -199,9 +201,9 @@ public final class NetServer {
     return this;
   }
 
-  /** The connections open now (read on the loop; elsewhere a recent count). */
+  /** The connections open now (accepted and not yet closed), from any thread. */
   public int connectionCount() {
-    return connections.size();
+    return open.get();
   }
 
   /**
@@ -236,7 +238,15 @@ public final class NetServer {
     onLoop(
         () -> {
           for (NetSocket s : new ArrayList<>(connections)) {
-            s.destroy();
+            if (s.loop().inEventLoop()) {
+              s.destroy();
+            } else {
+              try {
+                s.loop().execute(s::destroy);
+              } catch (RejectedExecutionException e) {
+                // its loop ended: its end closed the socket
+              }
+            }
           }
         });
     return p;
@@ -267,12 +277,57 @@ public final class NetServer {
     }
   }
 
-  private void accept(Channel ch) {
-    if (closeCalled.get() || connections.size() >= maxConnections) {
-      var unused = ch.close();
-      return;
+  /**
+   * The listening channel's first handler (the server's loop): refuses a connection past the limit
+   * or after close(), and registers the others with the loop they go to (the server's, or the next
+   * of its group's), where accept makes their sockets. It passes nothing on.
+   */
+  private final class Acceptor extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      Channel child = (Channel) msg;
+      if (closeCalled.get() || open.get() >= maxConnections) {
+        child.unsafe().closeForcibly();
+        return;
+      }
+      open.incrementAndGet();
+      Loop target = connectionLoops.get();
+      child.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+      child
+          .config()
+          .setOption(
+              ChannelOption.WRITE_BUFFER_WATER_MARK,
+              new WriteBufferWaterMark(
+                  Math.max(1, options.highWaterMark() / 2), options.highWaterMark()));
+      child
+          .pipeline()
+          .addLast(
+              new ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                  accept(ch, target);
+                }
+              });
+      ChannelPromise registered = child.newPromise();
+      registered.addListener(
+          r -> {
+            if (!r.isSuccess()) { // its loop has stopped
+              child.unsafe().closeForcibly();
+              open.decrementAndGet();
+              maybeClosed();
+            }
+          });
+      try {
+        child.unsafe().register(NettyLoops.eventLoop(target), registered);
+      } catch (RuntimeException e) {
+        registered.tryFailure(e);
+      }
     }
-    NetSocket s = new NetSocket(loop, options, this);
+  }
+
+  /** A connection registered with its loop (that loop): its socket. */
+  private void accept(Channel ch, Loop target) {
+    NetSocket s = new NetSocket(target, options, this);
     connections.add(s);
     s.addHandlers(ch, tls, null, 0);
     s.attach(ch);
@@ -285,7 +340,7 @@ public final class NetServer {
     if (first == null && second == null) {
       return;
     }
-    io.events()
+    s.events()
         .emit(
             () -> {
               if (first != null) {
@@ -298,7 +353,9 @@ public final class NetServer {
   }
 
   void connectionClosed(NetSocket s) {
-    connections.remove(s);
+    if (connections.remove(s)) {
+      open.decrementAndGet();
+    }
     maybeClosed();
   }
 
@@ -312,7 +369,7 @@ public final class NetServer {
     if (closeCalled.get()
         && bindSettled
         && (listeningClosed || listening == null)
-        && connections.isEmpty()
+        && open.get() == 0
         && closedPromise.promise().isPending()) {
       closedPromise.resolve(null);
     }

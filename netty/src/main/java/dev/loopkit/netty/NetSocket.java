@@ -413,6 +413,11 @@ public final class NetSocket {
     return ch == null ? null : (InetSocketAddress) ch.localAddress();
   }
 
+  /** How this socket's loop runs its events. */
+  Events events() {
+    return events;
+  }
+
   /** The loop this socket's callbacks run on. */
   public Loop loop() {
     return loop;
