@@ -4,18 +4,11 @@ import dev.loopkit.Loop;
 import dev.loopkit.Promise;
 import dev.loopkit.Timer;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.handler.codec.DecoderException;
-import io.netty.handler.ssl.SslCloseCompletionEvent;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -67,7 +60,7 @@ public final class NetSocket {
    * Implementation notes
    *
    * Confined to the loop, except the callback fields (volatile: set from any thread) and the
-   * promises (safe from any thread). The Netty side is one inbound handler (Pipe); the close is
+   * promises (safe from any thread). The Netty side is one inbound handler (SocketPipe); the close is
    * learnt from the channel's close future, which also completes for a connect that failed.
    * Events go through Events (the loop's), which makes each one a callback of its own.
    * The readable side (flowing, kept chunks, the peer's end) is SocketReadable's; the writable
@@ -155,7 +148,7 @@ public final class NetSocket {
       ch.pipeline().addLast(h);
       secured = true;
     }
-    ch.pipeline().addLast(new Pipe());
+    ch.pipeline().addLast(new SocketPipe(this));
   }
 
   /** The channel is registered (loop): its close ends the socket. */
@@ -536,93 +529,78 @@ public final class NetSocket {
     connect.reject(cause);
   }
 
-  /** The socket's handler in its channel's pipeline. */
-  private final class Pipe extends ChannelInboundHandlerAdapter {
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-      if (!secured) {
-        opened(ctx.channel());
-      } // else: once the handshake is done
-      ctx.fireChannelActive();
-    }
+  // ---- what the channel's handler (SocketPipe) reports (loop)
+  // -------------------------------------
 
-    /** A TLS handshake that failed: a client's failed connection; a server's, closed quietly. */
-    private void handshakeFailed(ChannelHandlerContext ctx, Throwable cause) {
-      if (isClosed) {
-        return;
-      }
-      if (server == null) {
-        connectFailed(cause);
-      } else {
-        close(ctx.channel()); // never handed to the callbacks: closed quietly, as Node does
-      }
+  /** The channel is active (TCP connected); with TLS, the socket opens at the handshake. */
+  void channelActive(Channel ch) {
+    if (!secured) {
+      opened(ch);
     }
+  }
 
-    private void opened(Channel ch) {
-      opened = true;
-      writable.connected();
-      if (server != null) {
-        server.connectionOpened(NetSocket.this);
-        connect.resolve(null);
-      } else {
-        connectPending = true; // emitted at the poll phase's next pass (see connectedNow)
-        ch.eventLoop().execute(NetSocket.this::connectedNow);
-      }
+  /** The TLS handshake is done: {@code cause} null if it succeeded. */
+  void handshakeDone(Channel ch, @Nullable Throwable cause) {
+    if (cause == null) {
+      opened(ch);
+    } else {
+      handshakeFailed(ch, cause); // (before the handler closes the channel)
     }
+  }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      ByteBuf buf = (ByteBuf) msg;
-      byte[] chunk;
-      try {
-        chunk = ByteBufUtil.getBytes(buf);
-      } finally {
-        buf.release();
-      }
-      connectedNow();
-      refreshIdle();
-      readable.chunk(chunk);
+  /** A TLS handshake that failed: a client's failed connection; a server's, closed quietly. */
+  private void handshakeFailed(Channel ch, Throwable cause) {
+    if (isClosed) {
+      return;
     }
+    if (server == null) {
+      connectFailed(cause);
+    } else {
+      close(ch); // never handed to the callbacks: closed quietly, as Node does
+    }
+  }
 
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      if (evt instanceof SslHandshakeCompletionEvent done) {
-        Throwable cause = done.cause();
-        if (cause == null) {
-          opened(ctx.channel());
-        } else {
-          handshakeFailed(ctx, cause); // (before the handler closes the channel)
-        }
-      } else if (evt instanceof ChannelInputShutdownEvent
-          || evt instanceof SslCloseCompletionEvent) {
-        connectedNow(); // (TLS: the peer's close_notify is its end)
-        readable.peerEnded();
-      }
-      ctx.fireUserEventTriggered(evt);
+  private void opened(Channel ch) {
+    opened = true;
+    writable.connected();
+    if (server != null) {
+      server.connectionOpened(this);
+      connect.resolve(null);
+    } else {
+      connectPending = true; // emitted at the poll phase's next pass (see connectedNow)
+      ch.eventLoop().execute(this::connectedNow);
     }
+  }
 
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      writable.maybeDrain();
-      ctx.fireChannelWritabilityChanged();
-    }
+  /** A chunk read. */
+  void read(byte[] chunk) {
+    connectedNow();
+    refreshIdle();
+    readable.chunk(chunk);
+  }
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      if (isClosed || events.fatalPending()) {
-        return; // (a fatal error a callback threw: the loop stops, and its end closes the socket)
-      }
-      if (cause instanceof DecoderException d && d.getCause() != null) {
-        cause = d.getCause(); // (what TLS decoding failed on: the error users know)
-      }
-      if (!opened) {
-        handshakeFailed(ctx, cause);
-        return;
-      }
-      connectedNow();
-      hadError = true;
-      emitError(cause);
-      var unused = ctx.close();
+  /** The peer ended its side (TCP, or TLS's close_notify). */
+  void peerEnded() {
+    connectedNow();
+    readable.peerEnded();
+  }
+
+  void writabilityChanged() {
+    writable.maybeDrain();
+  }
+
+  /** A network error (or one of TLS). */
+  void failed(Channel ch, Throwable cause) {
+    if (isClosed || events.fatalPending()) {
+      return; // (a fatal error a callback threw: the loop stops, and its end closes the socket)
     }
+    if (!opened) {
+      handshakeFailed(ch, cause);
+      return;
+    }
+    connectedNow();
+    hadError = true;
+    emitError(cause);
+    close(ch);
   }
 }
