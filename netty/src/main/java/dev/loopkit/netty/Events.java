@@ -12,15 +12,18 @@ import org.jspecify.annotations.Nullable;
  * <pre>{@code
  * Implementation notes
  *
- * Confined to the loop. Four cases for an event:
- * - emitted while a user's call into the API runs (apiDepth > 0: a destroy() that closes the
+ * Confined to the loop. The depths are counted per thread: on the virtual carrier a callback that
+ * awaits is suspended with its stack while the loop goes on with another thread, so counts kept
+ * in a field would leak the suspended stack's into the callbacks that run meanwhile; a thread
+ * runs one stack of one loop's callbacks at a time. Four cases for an event:
+ * - emitted while a user's call into the API runs (api > 0: a destroy() that closes the
  *   channel at once, say): it waits for a nextTick, as Node emits such events, so the user's
  *   synchronous code finishes first;
- * - emitted from inside an event or its checkpoint (depth > 0: a microtask the event queued did
+ * - emitted from inside an event or its checkpoint (event > 0: a microtask the event queued did
  *   something that emits at once): it is part of what runs and runs at once;
- * - emitted from Netty's handling of an I/O event, a handed-in task or a scheduled task (ioDepth
- *   > 0, set by NioPoller and LoopIoEventLoop around them): Host.runCallback runs it as a callback
- *   of its own: its throw goes to the loop's error handler, and the microtask checkpoint follows,
+ * - emitted from Netty's handling of an I/O event, a handed-in task or a scheduled task (io > 0,
+ *   set by NioPoller and LoopIoEventLoop around them): Host.runCallback runs it as a callback of
+ *   its own: its throw goes to the loop's error handler, and the microtask checkpoint follows,
  *   before the next event;
  * - emitted anywhere else (a nextTick that delivers kept data, a timer's callback): it is part of
  *   the callback that runs, as Node's resume() emits kept data inside its tick.
@@ -34,9 +37,10 @@ final class Events {
   private final Loop loop;
   private final IoPoller.Host host;
   private final Supplier<Boolean> ioClosed;
-  private int depth; // events (with their checkpoints) running
-  private int ioDepth; // Netty's handling of I/O or of its tasks running
-  private int apiDepth; // user calls into the API running
+
+  /** Per thread: a callback that awaits (virtual) keeps its stack, and its counts, to itself. */
+  private final ThreadLocal<Depths> depths = ThreadLocal.withInitial(Depths::new);
+
   private @Nullable Throwable fatal;
 
   Events(Loop loop, IoPoller.Host host, Supplier<Boolean> ioClosed) {
@@ -45,16 +49,24 @@ final class Events {
     this.ioClosed = ioClosed;
   }
 
+  /** How deep this thread's stack is in events, Netty's I/O handling and users' API calls. */
+  private static final class Depths {
+    int event; // events (with their checkpoints) running
+    int io; // Netty's handling of I/O or of its tasks running
+    int api; // user calls into the API running
+  }
+
   /** Runs a user's callback as described above (loop). */
   void emit(Runnable callback) {
+    Depths d = depths.get();
     if (ioClosed.get()) {
       return; // the loop has stopped: no more callbacks
-    } else if (apiDepth > 0) {
+    } else if (d.api > 0) {
       loop.nextTick(() -> runAsEvent(callback));
-    } else if (depth > 0 || ioDepth == 0) {
+    } else if (d.event > 0 || d.io == 0) {
       runAsEvent(callback);
     } else {
-      depth++; // (through the checkpoint too)
+      d.event++; // (through the checkpoint too)
       try {
         host.runCallback(callback);
       } catch (Throwable fatalError) { // host.runCallback rethrows only what stops the loop
@@ -63,37 +75,39 @@ final class Events {
         }
         throw fatalError;
       } finally {
-        depth--;
+        d.event--;
       }
     }
   }
 
   /** Runs Netty's handling of I/O or of one of its tasks (loop): events in it are callbacks. */
   void runIo(Runnable handling) {
-    ioDepth++;
+    Depths d = depths.get();
+    d.io++;
     try {
       handling.run();
     } finally {
-      ioDepth--;
+      d.io--;
     }
   }
 
   private void runAsEvent(Runnable callback) {
-    depth++;
+    Depths d = depths.get();
+    d.event++;
     try {
       callback.run();
     } finally {
-      depth--;
+      d.event--;
     }
   }
 
   /** Marks a user's call into the API (loop): events it causes wait for a nextTick. */
   void enterApi() {
-    apiDepth++;
+    depths.get().api++;
   }
 
   void leaveApi() {
-    apiDepth--;
+    depths.get().api--;
   }
 
   /** Whether a callback threw a fatal error that Netty's handling has not returned yet. */

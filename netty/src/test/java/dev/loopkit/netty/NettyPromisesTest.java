@@ -22,7 +22,6 @@ import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -112,11 +111,18 @@ class NettyPromisesTest {
             .getMessage());
   }
 
-  /** On a carrier that suspends callbacks, a data callback may await; the socket goes on. */
+  /**
+   * On a carrier that suspends callbacks, a data callback may await: meanwhile the loop runs other
+   * events, each still a callback of its own (one that throws goes to the loop's handler, and its
+   * socket goes on), the awaiting socket's own later data included, as an async data handler in
+   * Node; then it resumes.
+   */
   @CarrierTest(requires = {Capability.OWN_THREADS, Capability.SUSPENDS_CALLBACKS})
   void aDataCallbackThatAwaitsIsSuspendedAndOtherEventsRunMeanwhile(LoopFixture f) {
-    Loop loop = f.newLoop();
+    List<String> handled = Collections.synchronizedList(new ArrayList<>());
+    Loop loop = f.newLoop(b -> b.onUncaughtError((l, e) -> handled.add(e.getMessage())));
     List<String> log = Collections.synchronizedList(new ArrayList<>());
+    Promise.Resolvers<Integer> release = Promise.withResolvers(loop);
     NetServer server =
         Net.createServer(
             loop,
@@ -125,8 +131,11 @@ class NettyPromisesTest {
                     b -> {
                       String text = new String(b, UTF_8);
                       log.add("data " + text);
+                      if (text.equals("boom")) {
+                        throw new IllegalStateException("test: thrown while another awaits");
+                      }
                       if (text.equals("slow")) {
-                        Promise.delay(Duration.ofMillis(100)).await();
+                        release.promise().await(); // until the test releases it
                         log.add("slow resumed");
                       }
                       s.write(b);
@@ -148,10 +157,17 @@ class NettyPromisesTest {
     f.await(peerLoop, fast.get().connected());
     f.onLoop(peerLoop, () -> slow.get().write("slow"));
     f.awaitCondition(loop, () -> log.contains("data slow"), "the slow data");
+    f.onLoop(peerLoop, () -> fast.get().write("boom"));
+    f.awaitCondition(loop, () -> handled.size() == 1, "the throw to reach the loop's handler");
     f.onLoop(peerLoop, () -> fast.get().write("fast"));
-    f.awaitCondition(peerLoop, () -> echoes.size() == 2, "both echoes");
-    assertEquals(List.of("fast", "slow"), echoes, "the fast echo waited for the slow one");
-    assertEquals(List.of("data slow", "data fast", "slow resumed"), log);
+    f.awaitCondition(peerLoop, () -> echoes.contains("fast"), "the fast echo");
+    f.onLoop(peerLoop, () -> slow.get().write("more"));
+    f.awaitCondition(peerLoop, () -> echoes.size() == 2, "the echo of more");
+    release.resolve(1);
+    f.awaitCondition(peerLoop, () -> echoes.size() == 3, "every echo");
+    assertEquals(List.of("test: thrown while another awaits"), handled);
+    assertEquals(List.of("fast", "more", "slow"), echoes, "what did not wait came back first");
+    assertEquals(List.of("data slow", "data boom", "data fast", "data more", "slow resumed"), log);
     f.await(loop, server.closeAllConnections());
     assertInstanceOf(Boolean.class, f.await(peerLoop, slow.get().closed()));
     assertSame(loop, server.loop());
