@@ -81,10 +81,12 @@ final class SocketReadable {
     scheduleFlush();
   }
 
-  /** The socket may have started flowing (any thread: a data callback was set). */
+  /** The socket may have started flowing (any thread: a data callback was set off the loop). */
   void scheduleFlush() {
-    if (!flushScheduled) {
-      flushScheduled = true; // (a benign race off the loop: a second flush finds nothing)
+    if (!loop.inEventLoop()) {
+      loop.nextTick(this::flush); // (the flag is the loop's: a second flush finds nothing)
+    } else if (!flushScheduled) {
+      flushScheduled = true;
       loop.nextTick(this::flush);
     }
   }
