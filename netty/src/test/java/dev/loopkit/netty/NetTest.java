@@ -291,4 +291,86 @@ class NetTest {
     assertEquals(List.of("data after end", "end", "close false"), log);
     f.await(loop, srv.close());
   }
+
+  @CarrierTest(requires = Capability.OWN_THREADS)
+  void dataThatArrivesBeforeTheDataCallbackIsSetIsKeptAndDeliveredOnceItIs(LoopFixture f) {
+    Loop loop = f.newLoop();
+    NetServer srv = Net.createServer(loop, s -> s.write("early"));
+    InetSocketAddress at = f.await(loop, srv.listen(0));
+    NetSocket c = Net.connect(loop, "127.0.0.1", at.getPort()); // off the loop
+    f.await(loop, c.connected());
+    CountDownLatch later = new CountDownLatch(1);
+    loop.execute(() -> loop.setTimeout(later::countDown, 100)); // ample time for it to arrive
+    f.await(loop, later);
+    List<String> log = newLog();
+    c.onData(b -> log.add("data " + new String(b, UTF_8) + " on the loop: " + loop.inEventLoop()));
+    f.awaitCondition(loop, () -> log.size() == 1, "the kept data");
+    assertEquals(List.of("data early on the loop: true"), log);
+    f.await(loop, srv.closeAllConnections());
+  }
+
+  @CarrierTest(requires = Capability.OWN_THREADS)
+  void activityPostponesTheIdleTimeout(LoopFixture f) {
+    Loop loop = f.newLoop();
+    List<String> log = newLog();
+    AtomicInteger chunks = new AtomicInteger();
+    NetServer srv =
+        Net.createServer(
+            loop,
+            s ->
+                s.onData(b -> chunks.incrementAndGet())
+                    .setTimeout(
+                        Duration.ofMillis(1000),
+                        () -> {
+                          log.add("timeout after " + chunks.get() + " chunks");
+                          s.destroy();
+                        }));
+    InetSocketAddress at = f.await(loop, srv.listen(0));
+    AtomicReference<NetSocket> client = new AtomicReference<>();
+    f.onLoop(
+        loop,
+        () -> {
+          NetSocket c = Net.connect(loop, "127.0.0.1", at.getPort()).onData(b -> {});
+          client.set(c);
+          AtomicInteger sent = new AtomicInteger();
+          loop.setInterval(
+              () -> {
+                if (sent.incrementAndGet() <= 10) {
+                  c.write("x"); // every 100 ms for a second: the socket is never idle for 1 s
+                }
+              },
+              100);
+        });
+    f.await(loop, client.get().closed());
+    assertEquals(List.of("timeout after 10 chunks"), log);
+    f.await(loop, srv.close());
+  }
+
+  @CarrierTest(requires = Capability.OWN_THREADS)
+  void aResetConnectionRunsTheErrorThenTheCloseWithAnError(LoopFixture f) throws Exception {
+    List<String> handled = newLog();
+    Loop loop = f.newLoop(b -> b.onUncaughtError((l, e) -> handled.add(e.getClass().getName())));
+    List<String> log = newLog();
+    AtomicReference<NetSocket> peer = new AtomicReference<>();
+    NetServer srv =
+        Net.createServer(
+            loop,
+            s -> {
+              peer.set(s);
+              s.onData(b -> log.add("data"))
+                  .onError(e -> log.add("error " + (e instanceof java.io.IOException)))
+                  .onClose(e -> log.add("close " + e));
+            });
+    InetSocketAddress at = f.await(loop, srv.listen(0));
+    try (java.net.Socket plain = new java.net.Socket(at.getAddress(), at.getPort())) {
+      plain.getOutputStream().write('x');
+      f.awaitCondition(loop, () -> log.contains("data"), "the data");
+      plain.setSoLinger(true, 0); // the close sends a reset
+    }
+    f.await(loop, peer.get().closed());
+    f.awaitCondition(loop, () -> log.size() == 3, "the close callback");
+    assertEquals(List.of("data", "error true", "close true"), log);
+    assertEquals(List.of(), handled, "errors that reached the loop's handler");
+    f.await(loop, srv.close());
+  }
 }
