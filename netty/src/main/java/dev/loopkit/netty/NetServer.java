@@ -33,8 +33,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <p><b>Thread and phase.</b> Its callbacks run on its loop, in the poll phase, each a callback of
  * its own followed by the microtask checkpoint; a callback that throws goes to the loop's
- * uncaught-error handler. {@link #listen}, {@link #close()}, {@link #closeAllConnections()} and the
- * setters may be called from any thread (off the loop, the work is handed to it).
+ * uncaught-error handler. A server made on a {@link dev.loopkit.LoopGroup} accepts on one of the
+ * group's loops ({@link #loop()}, which owns its promises) and hands each connection to the next
+ * loop of the group, where that socket's callbacks, its connection callback included, run. {@link
+ * #listen}, {@link #close()}, {@link #closeAllConnections()} and the setters may be called from any
+ * thread (off the loop, the work is handed to it).
  *
  * <p><b>Limits.</b> At most {@link #maxConnections()} connections are open at once (10,000 unless
  * set); a connection accepted past that is closed at once, without reaching the callbacks. With TLS
@@ -45,7 +48,8 @@ import org.jspecify.annotations.Nullable;
  * the loop stops (after {@code shutdownNow()}, a graceful timeout, a fatal error, or once {@code
  * shutdown()} has nothing left but I/O), its I/O is closed: the server stops listening, its
  * connections are closed without their callbacks, and a pending {@link #listen} or {@link #close()}
- * promise is settled (rejected, or fulfilled for a close).
+ * promise is settled (rejected, or fulfilled for a close); after the loop's end, {@link #close()}
+ * answers a fulfilled promise at once. On a group, each loop's stop closes its own connections.
  */
 public final class NetServer {
   /** The default of {@link #maxConnections()}. */
