@@ -191,15 +191,19 @@ final class TurnDriver {
     return Next.IDLE;
   }
 
-  /** Whether anything holds the loop open (for program mode, and after shutdown). */
+  /**
+   * Whether anything holds the loop open (for program mode, and after shutdown). Open I/O (a
+   * listening server, a connection) holds it only while it accepts work, as keep-alives do: after
+   * shutdown() it would hold the loop for as long as a peer keeps a connection open, so the loop
+   * ends when the rest of its work is done and its end closes the I/O.
+   */
   private boolean isAlive() {
     return closing.hasPending()
         || immediates.holdsLoop()
         || timers.holdsLoop()
         || pollQueue.hasItems()
         || loop.offloads.holdsLoop()
-        || loop.io.holdsLoop()
-        || (loop.accepting() && loop.keepAlives.holdLoop());
+        || (loop.accepting() && (loop.io.holdsLoop() || loop.keepAlives.holdLoop()));
   }
 
   /** The deadline an AT_DEADLINE answer referred to. */
@@ -223,6 +227,19 @@ final class TurnDriver {
     retireIfResumed();
     checkpoint();
     sampleEnd(sampledFrom);
+  }
+
+  /**
+   * A callback run inside the running one (an event an I/O source's callback emits): its own error
+   * routing and checkpoint, but not counted as a callback of the phase.
+   */
+  void runNested(Runnable callback) {
+    try {
+      callback.run();
+    } catch (Throwable t) {
+      uncaught(t);
+    }
+    checkpoint();
   }
 
   /**

@@ -37,6 +37,16 @@ public interface IoPoller {
      * checkpoint. False once the loop has terminated: it will not run.
      */
     boolean handIn(Runnable task);
+
+    /**
+     * Runs {@code callback} now, on the loop, inside the ready source's callback that is running,
+     * as a callback of its own (as Node runs each event a native callback emits): what it throws
+     * goes to the loop's uncaught-error handler, and the microtask checkpoint follows it. A fatal
+     * error is rethrown after the loop has recorded it: let it propagate, and the loop stops.
+     *
+     * @throws IllegalStateException if called off the loop
+     */
+    void runCallback(Runnable callback);
   }
 
   /**
@@ -50,7 +60,11 @@ public interface IoPoller {
   /** Makes a {@link #poll} that waits return soon, or the next one not wait (any thread). */
   void wakeup();
 
-  /** Whether what is registered holds the loop open (a listening server, an open connection). */
+  /**
+   * Whether what is registered holds the loop open (a listening server, an open connection): it
+   * does while the loop accepts work; after {@code shutdown()} the loop ends once the rest of its
+   * work is done, and {@link #close} closes what is left.
+   */
   boolean holdsLoop();
 
   /** The loop is terminating: closes everything registered (on the loop, once). */

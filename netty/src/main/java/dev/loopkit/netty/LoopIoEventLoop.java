@@ -47,6 +47,7 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
   private final Loop loop;
   private final NioPoller poller;
   private final IoPoller.Host host;
+  private final Events events;
   private final Ticker ticker;
   private final Promise<Void> terminated = new DefaultPromise<>(GlobalEventExecutor.INSTANCE);
   private Timer scheduledTimer; // loop: armed for Netty's earliest scheduled task
@@ -57,12 +58,18 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
     this.ticker = new ClockTicker(loop.clock());
     this.poller = new NioPoller(this);
     this.host = IoPoller.attach(loop, poller);
+    this.events = new Events(loop, host, poller::isClosed);
     var unused = loop.terminationFuture().whenComplete((v, e) -> terminated.trySuccess(null));
   }
 
   /** The loopkit loop. */
   Loop loop() {
     return loop;
+  }
+
+  /** How the Node-style API calls its users' callbacks on this loop. */
+  Events events() {
+    return events;
   }
 
   // ---- the thread and the tasks ----
@@ -75,6 +82,10 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
   @Override
   public void execute(Runnable task) {
     Objects.requireNonNull(task, "task");
+    if (poller.isClosed() && loop.inEventLoop()) {
+      poller.late(task); // the loop's end is closing the channels: their clean-up
+      return;
+    }
     if (!host.handIn(() -> runThenArm(task))) {
       throw new RejectedExecutionException("the loop " + loop.name() + " has terminated");
     }
@@ -82,10 +93,11 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
 
   private void runThenArm(Runnable task) {
     try {
-      task.run();
+      events.runIo(task);
     } finally {
       armScheduled();
     }
+    events.rethrowFatal();
   }
 
   @Override
@@ -144,9 +156,10 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
     scheduledTimer = null;
     long now = getCurrentTimeNanos();
     for (Runnable task; (task = pollScheduledTask(now)) != null; ) {
-      task.run(); // (a ScheduledFutureTask: its outcome goes to its future)
+      events.runIo(task); // (a ScheduledFutureTask: its outcome goes to its future)
     }
     armScheduled();
+    events.rethrowFatal();
   }
 
   // ---- registration ----

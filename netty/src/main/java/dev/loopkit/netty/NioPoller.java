@@ -40,8 +40,10 @@ final class NioPoller implements IoPoller {
   private static final long LONGEST_WAIT = TimeUnit.HOURS.toNanos(1);
 
   private final IoHandler handler;
+  private final LoopIoEventLoop executor;
   private boolean initialized;
   private boolean closed;
+  private final java.util.ArrayDeque<Runnable> lateTasks = new java.util.ArrayDeque<>();
   private int registrations; // channels registered and not yet unregistered (loop)
   private Consumer<Runnable> sink; // during poll: where ready channels go
 
@@ -86,6 +88,7 @@ final class NioPoller implements IoPoller {
       };
 
   NioPoller(LoopIoEventLoop executor) {
+    this.executor = executor;
     this.handler = NioIoHandler.newFactory().newHandler(executor);
   }
 
@@ -135,8 +138,34 @@ final class NioPoller implements IoPoller {
     closed = true;
     if (initialized) {
       handler.prepareToDestroy(); // closes every registration
+      runLateTasks(); // the channels' own clean-up that the close handed in (deregistration)
     }
     handler.destroy();
+  }
+
+  /**
+   * A task Netty hands to the loop while the loop's end closes the channels (their deregistration,
+   * say): the loop no longer takes tasks, so it runs before the handler is destroyed, as Netty's
+   * own event loops run the tasks their channels' close left.
+   */
+  void late(Runnable task) {
+    lateTasks.add(task);
+  }
+
+  private void runLateTasks() {
+    for (Runnable task; (task = lateTasks.poll()) != null; ) {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        System.getLogger("dev.loopkit.netty")
+            .log(System.Logger.Level.DEBUG, "a channel's clean-up failed at the loop's end", e);
+      }
+    }
+  }
+
+  /** Whether the loop's end closed the I/O (loop). */
+  boolean isClosed() {
+    return closed;
   }
 
   /** Registers {@code handle} (loop). */
@@ -187,7 +216,9 @@ final class NioPoller implements IoPoller {
       pending = 0;
       IoRegistration reg = registration;
       if (reg != null && reg.isValid()) {
-        channel.handle(reg, new Ready(NioIoOps.valueOf(ops)));
+        Events events = executor.events();
+        events.runIo(() -> channel.handle(reg, new Ready(NioIoOps.valueOf(ops))));
+        events.rethrowFatal();
       }
     }
 

@@ -213,4 +213,18 @@ class IoPollerTest {
             IllegalStateException.class, () -> IoPoller.attach(loop, new FakePoller(loop)));
     assertTrue(e.getMessage().contains("stopped"), e.getMessage());
   }
+
+  @CarrierTest
+  void afterShutdownWhatThePollerHoldsNoLongerHoldsTheLoop(LoopFixture f) {
+    Loop loop = f.newLoop();
+    FakePoller poller = new FakePoller(loop);
+    poller.holds = true; // a connection a peer keeps open, say
+    IoPoller.attach(loop, poller);
+    java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+    loop.execute(() -> ran.set(true));
+    loop.shutdown();
+    f.awaitCondition(loop, loop::isTerminated, "the loop to terminate with the poller holding");
+    assertTrue(ran.get(), "the task queued before shutdown ran");
+    assertEquals(1, poller.closes.get(), "closed once as the loop terminated");
+  }
 }
