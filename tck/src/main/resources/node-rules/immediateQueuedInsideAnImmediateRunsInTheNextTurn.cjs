@@ -1,4 +1,4 @@
-// §3.2: an immediate queued inside an immediate runs in the next turn, after the other
+// an immediate queued inside an immediate runs in the next turn, after the other
 // immediates already queued.
 const log = (line) => console.log(line);
 

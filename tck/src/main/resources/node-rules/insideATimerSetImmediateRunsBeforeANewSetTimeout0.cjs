@@ -1,4 +1,4 @@
-// §3.2: inside a timer callback, setImmediate runs before a new setTimeout(0).
+// inside a timer callback, setImmediate runs before a new setTimeout(0).
 const log = (line) => console.log(line);
 
 setTimeout(() => {

@@ -1,4 +1,4 @@
-// §3.2: inside an I/O callback, setImmediate runs before setTimeout(0).
+// inside an I/O callback, setImmediate runs before setTimeout(0).
 const fs = require('fs');
 const log = (line) => console.log(line);
 

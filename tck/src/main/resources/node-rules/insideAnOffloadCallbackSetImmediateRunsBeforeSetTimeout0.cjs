@@ -1,4 +1,4 @@
-// §3.2: inside an offload callback (work done on libuv's threadpool), setImmediate runs before
+// inside an offload callback (work done on libuv's threadpool), setImmediate runs before
 // setTimeout(0).
 const crypto = require('crypto');
 const log = (line) => console.log(line);

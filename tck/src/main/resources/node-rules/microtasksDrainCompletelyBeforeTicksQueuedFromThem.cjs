@@ -1,4 +1,4 @@
-// §3.2: microtasks drain completely (ones added meanwhile included) before ticks queued from
+// microtasks drain completely (ones added meanwhile included) before ticks queued from
 // inside them; then the checkpoint repeats while ticks remain.
 const log = (line) => console.log(line);
 

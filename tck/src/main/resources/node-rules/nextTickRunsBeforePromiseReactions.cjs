@@ -1,4 +1,4 @@
-// §3.2: nextTick before promise reactions and queueMicrotask (which share one FIFO).
+// nextTick before promise reactions and queueMicrotask (which share one FIFO).
 const log = (line) => console.log(line);
 
 Promise.resolve(1).then((v) => log('promise ' + v));

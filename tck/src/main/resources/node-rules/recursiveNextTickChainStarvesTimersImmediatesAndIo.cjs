@@ -1,4 +1,4 @@
-// §3.2: a recursive nextTick chain starves timers, immediates and I/O (as Node). The chain runs
+// a recursive nextTick chain starves timers, immediates and I/O (as Node). The chain runs
 // at least 10,000 ticks and at least 20 ms, so the timer is due and the second read has had time
 // to complete while it runs; none of them runs before the chain ends.
 const fs = require('fs');

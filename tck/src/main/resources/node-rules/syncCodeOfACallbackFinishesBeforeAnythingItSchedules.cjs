@@ -1,4 +1,4 @@
-// §3.2: synchronous code of a callback finishes before anything it schedules.
+// synchronous code of a callback finishes before anything it schedules.
 const log = (line) => console.log(line);
 
 log('main start');

@@ -1,4 +1,4 @@
-// §3.2: ticks and microtasks drain between two immediates.
+// ticks and microtasks drain between two immediates.
 const log = (line) => console.log(line);
 
 setImmediate(() => {

@@ -1,4 +1,4 @@
-// §3.2: ticks and microtasks drain between two timer callbacks.
+// ticks and microtasks drain between two timer callbacks.
 const log = (line) => console.log(line);
 
 setTimeout(() => {

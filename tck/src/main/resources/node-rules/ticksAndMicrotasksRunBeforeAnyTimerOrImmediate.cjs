@@ -1,4 +1,4 @@
-// §3.2: ticks and microtasks run before any timer or immediate, even ones scheduled earlier.
+// ticks and microtasks run before any timer or immediate, even ones scheduled earlier.
 const log = (line) => console.log(line);
 
 setImmediate(() => {

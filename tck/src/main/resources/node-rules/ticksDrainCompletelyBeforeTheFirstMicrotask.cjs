@@ -1,4 +1,4 @@
-// §3.2: ticks drain completely (ticks added meanwhile included) before the first microtask.
+// ticks drain completely (ticks added meanwhile included) before the first microtask.
 const log = (line) => console.log(line);
 
 queueMicrotask(() => log('microtask'));

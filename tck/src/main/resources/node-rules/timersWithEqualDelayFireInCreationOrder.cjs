@@ -1,4 +1,4 @@
-// §3.2: timers with equal delay scheduled together fire in creation order.
+// timers with equal delay scheduled together fire in creation order.
 const log = (line) => console.log(line);
 
 for (let i = 1; i <= 5; i++) {

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Configuration parsing (DESIGN §3.7, §3.4): unknown keys and bad values fail fast with a message
- * that names the key, where it came from and what is allowed; sources override in order.
+ * Configuration parsing: unknown keys and bad values fail fast with a message that names the key,
+ * where it came from and what is allowed; sources override in order.
  */
 class LoopConfigTest {
 

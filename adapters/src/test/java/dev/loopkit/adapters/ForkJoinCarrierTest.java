@@ -18,8 +18,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * The fork-join carrier's own promises (DESIGN §4): an idle loop holds no worker, so many loops
- * share few threads; a blocking io offload makes the pool compensate instead of starving the loops.
+ * The fork-join carrier's own promises: an idle loop holds no worker, so many loops share few
+ * threads; a blocking io offload makes the pool compensate instead of starving the loops.
  * Carrier-neutral behaviour is in the conformance suite.
  */
 class ForkJoinCarrierTest {

@@ -27,11 +27,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The virtual carrier's own promises (DESIGN §4): a callback may {@code await} a promise, and the
- * loop runs other callbacks meanwhile, never two at once; cpu pools stay on platform threads, so a
- * CPU-bound burst does not starve a loop even with one carrier thread; a closed loop leaves no
- * virtual thread behind. The adapters' {@code virtual-one-carrier} execution runs this class with
- * {@code -Djdk.virtualThreadScheduler.parallelism=1}.
+ * The virtual carrier's own promises: a callback may {@code await} a promise, and the loop runs
+ * other callbacks meanwhile, never two at once; cpu pools stay on platform threads, so a CPU-bound
+ * burst does not starve a loop even with one carrier thread; a closed loop leaves no virtual thread
+ * behind. The adapters' {@code virtual-one-carrier} execution runs this class with {@code
+ * -Djdk.virtualThreadScheduler.parallelism=1}.
  */
 class VirtualCarrierTest {
   private static final Duration PATIENCE = Duration.ofSeconds(60);

@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <pre>{@code
  * Implementation notes
  *
- * The seam (DESIGN's offload seam): the carrier supplies an Executor that runs each task it is
+ * The seam (the offload seam): the carrier supplies an Executor that runs each task it is
  * given at once, on a thread of its choosing (platform threads, a virtual thread per task, a
  * fork-join pool inside managedBlock, or a test's hand). This class owns everything else, once,
  * for every carrier: at most `bound` tasks run at once (permits); the others wait here in arrival

@@ -24,9 +24,10 @@ import java.util.concurrent.locks.LockSupport;
  * PollPhase).
  *
  * The ledger. A producer checks the state, enqueues, then checks again; if the loop is no longer
- * RUNNING it tries to take its item back (TaskQueue.reclaim). The loop, the STOP winner's sweep and
- * the producer all take an item with an atomic getAndSet of its slot, so exactly one of them owns
- * it: it runs, is returned by shutdownNow, or its submit throws. After SHUTDOWN the loop keeps
+ * RUNNING it tries to take its item back (TaskQueue.reclaim). The loop and the STOP winner's sweep
+ * take items through one claim counter, and a producer taking its item back settles with them on
+ * the item's slot, so exactly one of them owns it: it runs, is returned by shutdownNow, or its
+ * submit throws. After SHUTDOWN the loop keeps
  * draining; it terminates only when, after SHUTDOWN was published, it finds no queued slot: a
  * producer that enqueued before seeing SHUTDOWN is then either seen by the loop or takes its item
  * back. The loop's own hand-ins are accepted until TERMINATED, and those still queued then run as
@@ -202,7 +203,7 @@ final class PollQueue {
    */
   List<HandIn> sweep(List<Runnable> never) {
     List<HandIn> handIns = new ArrayList<>();
-    for (Object item : queue.drainAll(any -> true)) {
+    for (Object item : queue.sweep()) {
       if (!(item instanceof HandIn)) {
         release();
       }
@@ -229,7 +230,7 @@ final class PollQueue {
   /** After TERMINATED (loop): takes the hand-ins still queued; user tasks stay for producers. */
   List<HandIn> takeHandIns() {
     List<HandIn> out = new ArrayList<>();
-    for (Object item : queue.drainAll(HandIn.class::isInstance)) {
+    for (Object item : queue.takeWhere(HandIn.class::isInstance)) {
       out.add((HandIn) item);
     }
     return out;

@@ -5,10 +5,12 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The poll phase's queue: many producers, one consumer (the loop), and a second, rare consumer
- * ({@code shutdownNow}, and producers taking back their own item after a shutdown).
+ * ({@code shutdownNow}'s sweep, and the terminated loop taking its hand-ins), which may race the
+ * loop; producers may take back their own item after a shutdown.
  *
  * <pre>{@code
  * Implementation notes
@@ -19,12 +21,25 @@ import java.util.function.Predicate;
  * that links the next one puts its item in that chunk's first slot; every producer helps swing the
  * tail forward, and an offer returns only after the tail has reached its chunk.
  *
- * The loop owns the head (chunk, index) and reads slots in order. Every item is taken exactly once
- * by an atomic getAndSet of its slot to TAKEN, so the loop, shutdownNow and a producer taking its
- * item back after a shutdown can race on it: whoever swaps the item out owns it. A TAKEN slot is
- * skipped. Chunks are never reused, so a consumer holding a stale chunk still walks valid links;
- * slots the loop has passed hold TAKEN, not the item, so the garbage collector sees no chain of
+ * The claim. Slots are taken in order, each exactly once, through one counter, claimed: the
+ * ticket of the next slot to take. The loop takes slot p with a CAS of claimed from p to p + 1 (one
+ * uncontended atomic per item, on a line only the loop and the sweep write), then reads the slot;
+ * it writes nothing into the slots, which producers keep writing (no cache line moves back and
+ * forth between them). A sweep closes the counter in one CAS (CLOSED | the end of what it takes)
+ * and takes [claimed, that end); the loop's next CAS then fails, and it takes nothing more. Slots
+ * are never cleared: a chunk's items are dropped with the chunk once the loop has passed it (at
+ * most one chunk of finished items stays reachable), and the garbage collector sees no chain of
  * live nodes, whatever the backlog.
+ *
+ * Taking back (reclaim, rare: a producer that finds the loop no longer accepting). The producer
+ * swaps its item for WITHDRAWN, then reads claimed. If no one has claimed the slot, no one will take
+ * the item: whoever claims the slot later finds WITHDRAWN (its claim, a CAS, comes after the
+ * producer's swap, also a CAS) and skips it. If the slot was claimed meanwhile, the claimer may
+ * have read the item already: the producer puts it back (CAS WITHDRAWN -> item), and a claimer that
+ * finds WITHDRAWN marks it SKIPPED (CAS); the CAS that wins decides: put back, the claimer takes
+ * (or took) it; SKIPPED, the producer keeps it. After the loop has ended, takeWhere takes its own
+ * hand-ins slot by slot (CAS item -> SWEPT), leaving the counter alone: against a producer taking
+ * the same item back, one CAS on the slot decides.
  *
  * The poll phase fixes its end when it begins (publishedEnd: the items written by then, at most a
  * batch) and stops there: items that arrive while it runs wait for the next turn. It reads the
@@ -38,7 +53,17 @@ final class TaskQueue extends TaskQueuePadded {
   /** Slots per chunk. */
   static final int DEFAULT_CHUNK = 1024;
 
-  private static final Object TAKEN = new Object();
+  /** In a slot: its producer took the item back, or is taking it back. */
+  private static final Object WITHDRAWN = new Object();
+
+  /** In a slot: the claimer passed it by; its producer keeps the item. */
+  private static final Object SKIPPED = new Object();
+
+  /** In a slot: taken after the loop ended ({@link #takeWhere}). */
+  private static final Object SWEPT = new Object();
+
+  /** In claimed: the counter is closed; the low bits hold the end of what sweeps took. */
+  private static final long CLOSED = Long.MIN_VALUE;
 
   /** A run of slots; {@code base} is the ticket of slot 0. */
   static final class Chunk {
@@ -61,7 +86,7 @@ final class TaskQueue extends TaskQueuePadded {
   private static final VarHandle NEXT;
   private static final VarHandle TAIL;
   private static final VarHandle HEAD;
-  private static final VarHandle CONSUMED;
+  private static final VarHandle CLAIMED;
 
   static {
     try {
@@ -70,17 +95,20 @@ final class TaskQueue extends TaskQueuePadded {
       NEXT = l.findVarHandle(Chunk.class, "next", Chunk.class);
       TAIL = l.findVarHandle(TaskQueueProducerFields.class, "tail", Chunk.class);
       HEAD = l.findVarHandle(TaskQueue.class, "head", Chunk.class);
-      CONSUMED = l.findVarHandle(TaskQueue.class, "consumed", long.class);
+      CLAIMED = l.findVarHandle(TaskQueue.class, "claimed", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
   }
 
   // The producers' fields (tail, chunkSize) are in TaskQueueProducerFields, padded off these,
-  // which the loop writes for every item (opaque, so that other threads read a recent value).
-  private Chunk head; // the chunk the loop reads
+  // which the loop writes for every item.
+  private Chunk head; // the chunk the loop reads (written opaque: reclaim and sweeps start there)
   private int headIndex; // the next slot it reads there (loop only)
-  private long consumed; // head.base + headIndex: the slots the loop has passed
+  private long last = -1; // the ticket of the item pollUpTo returned last (loop only)
+
+  @SuppressWarnings("unused") // through CLAIMED
+  private volatile long claimed; // the next ticket to take, or CLOSED | the end sweeps reached
 
   TaskQueue() {
     this(DEFAULT_CHUNK);
@@ -116,7 +144,10 @@ final class TaskQueue extends TaskQueuePadded {
     }
   }
 
-  /** Takes back the item of {@code ticket} if no one has taken it yet (any thread). */
+  /**
+   * Takes back the item of {@code ticket}, offered by this caller, if no one takes it (any thread):
+   * true if the caller keeps it, false if the loop takes (or took) it or a sweep took it.
+   */
   boolean reclaim(long ticket) {
     Chunk c = (Chunk) HEAD.getAcquire(this);
     if (ticket < c.base) {
@@ -125,7 +156,36 @@ final class TaskQueue extends TaskQueuePadded {
     while (ticket >= c.base + chunkSize) {
       c = (Chunk) NEXT.getAcquire(c); // linked: the ticket's chunk was the tail when it was issued
     }
-    return SLOT.getAndSet(c.slots, (int) (ticket - c.base), TAKEN) != TAKEN;
+    int i = (int) (ticket - c.base);
+    Object item = SLOT.getAcquire(c.slots, i); // written: the caller's own offer stored it
+    if (item == WITHDRAWN) {
+      return false; // taken back already: once only
+    }
+    if (item != SKIPPED && item != SWEPT && !SLOT.compareAndSet(c.slots, i, item, WITHDRAWN)) {
+      item = SLOT.getAcquire(c.slots, i); // (the CAS fails only when the slot was marked)
+    }
+    if (item == SKIPPED || item == SWEPT) {
+      return item == SKIPPED; // a claimer passed it by, or the ended loop took it
+    }
+    long cl = (long) CLAIMED.getVolatile(this);
+    if (ticket >= ((cl & CLOSED) == 0 ? cl : cl & ~CLOSED)) {
+      return true; // unclaimed: whoever claims it later finds WITHDRAWN
+    }
+    return !SLOT.compareAndSet(c.slots, i, WITHDRAWN, item); // put back, unless it was skipped
+  }
+
+  /**
+   * After claiming a slot: its item, or null if its producer took it back (the claimer's side of
+   * {@link #reclaim}).
+   */
+  private static @Nullable Object takeClaimed(Object[] slots, int i, Object item) {
+    while (item == WITHDRAWN) {
+      if (SLOT.compareAndSet(slots, i, WITHDRAWN, SKIPPED)) {
+        return null;
+      }
+      item = SLOT.getAcquire(slots, i); // put back: the item is ours
+    }
+    return item == SKIPPED ? null : item;
   }
 
   /** The end of the slots reserved so far (any thread). */
@@ -134,10 +194,21 @@ final class TaskQueue extends TaskQueuePadded {
     return t.base + Math.min((int) RESERVED.getVolatile(t), chunkSize);
   }
 
+  /** Whether a sweep has closed the queue to the loop (any thread). */
+  boolean closed() {
+    return ((long) CLAIMED.getVolatile(this) & CLOSED) != 0;
+  }
+
+  /** The ticket of the next slot to take (any thread); past a close, the end sweeps reached. */
+  private long position() {
+    long cl = (long) CLAIMED.getOpaque(this);
+    return cl & ~CLOSED;
+  }
+
   /**
    * The poll phase's end: after the first {@code max} items already written that {@code counts}
-   * (taken slots never count), or at the first slot not yet written. Read from the slots the loop
-   * reads next, not from the producers' counter, which they keep writing (loop only).
+   * (marks never count), or at the first slot not yet written. Read from the slots the loop reads
+   * next, not from the producers' counter, which they keep writing (loop only).
    */
   long publishedEnd(int max, Predicate<Object> counts) {
     Chunk c = head;
@@ -155,14 +226,14 @@ final class TaskQueue extends TaskQueuePadded {
       if (item == null) {
         break;
       }
-      if (item != TAKEN && counts.test(item)) {
+      if (item != WITHDRAWN && item != SKIPPED && counts.test(item)) {
         n++;
       }
     }
     return c.base + i;
   }
 
-  /** Whether the loop's next slot holds an item or a taken mark (loop only; cheap, may say no). */
+  /** Whether the loop's next slot is written (loop only; cheap, may say no). */
   boolean nextWritten() {
     Chunk c = head;
     int i = headIndex;
@@ -178,9 +249,9 @@ final class TaskQueue extends TaskQueuePadded {
 
   /**
    * Takes the next item before {@code end}, an end from {@link #publishedEnd} (so every slot before
-   * it is written), or null when {@code end} was reached (loop only).
+   * it is written), or null when {@code end} was reached or a sweep closed the queue (loop only).
    */
-  Object pollUpTo(long end) {
+  @Nullable Object pollUpTo(long end) {
     Chunk h = head;
     int i = headIndex;
     while (h.base + i < end) {
@@ -191,14 +262,18 @@ final class TaskQueue extends TaskQueuePadded {
         }
         h = n;
         i = 0;
-        HEAD.setOpaque(this, n);
+        HEAD.setOpaque(this, n); // before the claim below: a sweep starts at or before it
         headIndex = 0;
         continue;
       }
-      Object item = SLOT.getAndSet(h.slots, i, TAKEN); // written: publishedEnd read it
+      long ticket = h.base + i;
+      if (!CLAIMED.compareAndSet(this, ticket, ticket + 1)) {
+        return null; // a sweep closed the queue: what is left is the sweep's
+      }
       headIndex = ++i;
-      CONSUMED.setOpaque(this, h.base + i);
-      if (item != TAKEN) {
+      Object item = takeClaimed(h.slots, i - 1, SLOT.getAcquire(h.slots, i - 1));
+      if (item != null) {
+        last = ticket;
         return item;
       }
     }
@@ -207,57 +282,95 @@ final class TaskQueue extends TaskQueuePadded {
 
   /** The ticket of the item {@link #pollUpTo} returned last (loop only). */
   long lastTicket() {
-    return consumed - 1;
+    return last;
   }
 
   /**
-   * The slots reserved and not yet passed, taken ones included (any thread; a moment's figure: the
+   * The slots reserved and not yet taken, marked ones included (any thread; a moment's figure: the
    * producers and the loop keep moving).
    */
   long depth() {
-    return Math.max(0, reservedEnd() - (long) CONSUMED.getOpaque(this));
+    return Math.max(0, reservedEnd() - position());
   }
 
-  /**
-   * Whether any slot is reserved and not yet passed, even one whose item was taken (any thread).
-   */
+  /** Whether any slot is reserved and not yet taken, even a marked one (any thread). */
   boolean hasNodes() {
-    return reservedEnd() != (long) CONSUMED.getOpaque(this);
+    return reservedEnd() != position();
   }
 
   /**
-   * Takes every item still in the queue that {@code which} accepts, leaving the others in place
-   * (any thread; a stop's sweep takes all, the terminated loop only its own hand-ins): every slot
-   * reserved before the call read the tail. A slot reserved but not yet written is waited for (its
-   * producer is between its two steps), for a producer whose slot lies beyond it may already have
-   * returned.
+   * A stop's sweep (any thread): closes the queue to the loop and takes every item not yet taken.
+   * May be called again: it takes what was reserved since. A slot reserved but not yet written is
+   * waited for (its producer is between its two steps), for a producer whose slot lies beyond it
+   * may already have returned.
    */
-  List<Object> drainAll(Predicate<Object> which) {
+  List<Object> sweep() {
+    long from;
+    long end;
+    for (; ; ) {
+      long cl = (long) CLAIMED.getVolatile(this);
+      from = cl & ~CLOSED;
+      end = reservedEnd();
+      if (CLAIMED.compareAndSet(this, cl, CLOSED | end)) {
+        break; // (it fails when the loop claimed a slot meanwhile)
+      }
+    }
     List<Object> out = new ArrayList<>();
-    Chunk c = (Chunk) HEAD.getAcquire(this); // before the tail: the head never passes a later tail
-    long end = reservedEnd();
-    for (long pos = c.base; pos < end; pos++) {
+    Chunk c = (Chunk) HEAD.getAcquire(this); // at or before from: the loop moves it before claiming
+    for (long pos = from; pos < end; pos++) {
+      c = chunkOf(c, pos);
       int i = (int) (pos - c.base);
-      if (i == chunkSize) {
-        Chunk n;
-        while ((n = (Chunk) NEXT.getAcquire(c)) == null) {
-          Thread.onSpinWait(); // linked before the tail moved past it; cannot stay null
-        }
-        c = n;
-        i = 0;
-      }
-      Object item;
-      while ((item = SLOT.getAcquire(c.slots, i)) == null) {
-        Thread.onSpinWait();
-      }
-      if (item != TAKEN && which.test(item)) {
-        item = SLOT.getAndSet(c.slots, i, TAKEN); // the item, or TAKEN if its producer took it back
-        if (item != TAKEN) {
-          out.add(item);
-        }
+      Object item = takeClaimed(c.slots, i, written(c.slots, i));
+      if (item != null) {
+        out.add(item);
       }
     }
     return out;
+  }
+
+  /**
+   * After the loop has ended (any thread): takes, slot by slot, the items not yet taken that {@code
+   * which} accepts (the terminated loop's own hand-ins), and leaves the others, and the claim
+   * counter, to their producers, who take them back.
+   */
+  List<Object> takeWhere(Predicate<Object> which) {
+    long end = reservedEnd();
+    List<Object> out = new ArrayList<>();
+    Chunk c = (Chunk) HEAD.getAcquire(this);
+    for (long pos = position(); pos < end; pos++) {
+      c = chunkOf(c, pos);
+      int i = (int) (pos - c.base);
+      Object item = written(c.slots, i);
+      if (item != WITHDRAWN
+          && item != SKIPPED
+          && item != SWEPT
+          && which.test(item)
+          && SLOT.compareAndSet(c.slots, i, item, SWEPT)) { // (fails if its producer took it back)
+        out.add(item);
+      }
+    }
+    return out;
+  }
+
+  /** The chunk holding {@code pos}, from {@code c} (at or before it) onwards. */
+  private Chunk chunkOf(Chunk c, long pos) {
+    while (pos >= c.base + chunkSize) {
+      Chunk n;
+      while ((n = (Chunk) NEXT.getAcquire(c)) == null) {
+        Thread.onSpinWait(); // linked before the tail moved past it; cannot stay null
+      }
+      c = n;
+    }
+    return c;
+  }
+
+  /** A reserved slot's content, once its producer has written it. */
+  private static Object written(Object[] slots, int i) {
+    Object item;
+    while ((item = SLOT.getAcquire(slots, i)) == null) {
+      Thread.onSpinWait();
+    }
+    return item;
   }
 }
 

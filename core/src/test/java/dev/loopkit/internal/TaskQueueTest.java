@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The task queue's single-threaded contract, across chunk ends (chunks of 3 slots): FIFO, the poll
- * phase's end, reclaim and drainAll each take an item at most once. Concurrency: Lincheck and
- * JCStress in {@code stress/}.
+ * phase's end, reclaim, sweep and takeWhere each take an item at most once. Concurrency: Lincheck
+ * and JCStress in {@code stress/}.
  */
 class TaskQueueTest {
 
@@ -81,10 +81,43 @@ class TaskQueueTest {
     assertFalse(q.reclaim(tickets[3]), "the loop ran it (same chunk as the head)");
     assertTrue(q.reclaim(tickets[5]));
     assertFalse(q.reclaim(tickets[5]), "taken once only");
-    assertEquals(List.of(4, 6), q.drainAll(any -> true));
-    assertTrue(q.drainAll(any -> true).isEmpty());
-    assertFalse(q.reclaim(tickets[6]), "shutdownNow's drain took it");
+    assertEquals(List.of(4, 6), q.sweep());
+    assertTrue(q.sweep().isEmpty());
+    assertFalse(q.reclaim(tickets[6]), "shutdownNow's sweep took it");
     assertNull(q.pollUpTo(end(q)));
-    assertFalse(q.hasNodes(), "the loop passed every slot, taken ones too");
+    assertFalse(q.hasNodes(), "every slot is taken, or passed by");
+  }
+
+  @Test
+  void aSweepClosesTheQueueToTheLoopAndTakesWhatCameLaterWhenCalledAgain() {
+    TaskQueue q = new TaskQueue(3);
+    q.offer("a");
+    q.offer("b");
+    long end = end(q);
+    assertEquals("a", q.pollUpTo(end));
+    assertEquals(List.of("b"), q.sweep());
+    assertTrue(q.closed());
+    long c = q.offer("c");
+    long d = q.offer("d");
+    assertNull(q.pollUpTo(end(q)), "the loop takes nothing after a sweep");
+    assertTrue(q.reclaim(d), "a producer keeps what no sweep has reached");
+    assertEquals(List.of("c"), q.sweep(), "the second sweep passes d by");
+    assertFalse(q.reclaim(c), "the second sweep took it");
+    assertFalse(q.hasNodes());
+  }
+
+  @Test
+  void afterTheLoopEndedTakeWhereTakesOnlyWhatItAcceptsAndProducersKeepTheRest() {
+    TaskQueue q = new TaskQueue(3);
+    long h1 = q.offer("hand-in 1");
+    long user = q.offer(7);
+    long h2 = q.offer("hand-in 2");
+    long h3 = q.offer("hand-in 3");
+    assertTrue(q.reclaim(h3), "taken back before the loop looked");
+    assertEquals(List.of("hand-in 1", "hand-in 2"), q.takeWhere(String.class::isInstance));
+    assertTrue(q.takeWhere(String.class::isInstance).isEmpty(), "each is taken once");
+    assertFalse(q.reclaim(h1), "the ended loop took it");
+    assertFalse(q.reclaim(h2), "the ended loop took it");
+    assertTrue(q.reclaim(user), "its producer keeps it");
   }
 }

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 /**
- * Bad input fails at the call site with a message that names the argument and what is allowed
- * (DESIGN §3.4): null callbacks, bad delays and periods, unknown pools and carriers.
+ * Bad input fails at the call site with a message that names the argument and what is allowed: null
+ * callbacks, bad delays and periods, unknown pools and carriers.
  */
 class BadInputTest {
 

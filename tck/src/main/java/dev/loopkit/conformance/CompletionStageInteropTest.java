@@ -29,11 +29,11 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 
 /**
- * Promise as a {@link CompletionStage} (DESIGN §3.3): every method, in its plain, Async and
- * Async(executor) forms, gives the same outcome as {@link CompletableFuture} for the same inputs;
- * plain and default-Async reactions run on the owning loop; conversions to and from
- * CompletableFuture keep value, failure and cancellation (ListenableFuture: loopkit-guava's
- * LoopFuturesTest); cancelling the promise of a running offload interrupts it.
+ * Promise as a {@link CompletionStage}: every method, in its plain, Async and Async(executor)
+ * forms, gives the same outcome as {@link CompletableFuture} for the same inputs; plain and
+ * default-Async reactions run on the owning loop; conversions to and from CompletableFuture keep
+ * value, failure and cancellation (ListenableFuture: loopkit-guava's LoopFuturesTest); cancelling
+ * the promise of a running offload interrupts it.
  */
 class CompletionStageInteropTest {
 

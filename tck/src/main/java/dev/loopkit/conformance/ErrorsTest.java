@@ -21,13 +21,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 /**
- * Errors (DESIGN §3.4): a throwing callback goes to the uncaught-error handler and a server-mode
- * loop goes on; in program mode {@code Loop.run} rethrows it; rejections with no handler go to the
- * rejection handler; an {@code Error} such as {@code OutOfMemoryError} is never swallowed.
+ * Errors: a throwing callback goes to the uncaught-error handler and a server-mode loop goes on; in
+ * program mode {@code Loop.run} rethrows it; rejections with no handler go to the rejection
+ * handler; an {@code Error} such as {@code OutOfMemoryError} is never swallowed.
  */
 class ErrorsTest {
 
-  /** Each kind of callback of §3.4, and how to schedule one on a loop (called on the loop). */
+  /**
+   * Each kind of callback of the contract, and how to schedule one on a loop (called on the loop).
+   */
   private static final Map<String, BiConsumer<Loop, Runnable>> KINDS =
       Map.of(
           "timer", (loop, cb) -> loop.setTimeout(cb, 1),

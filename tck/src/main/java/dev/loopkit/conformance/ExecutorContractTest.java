@@ -28,8 +28,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.function.Executable;
 
 /**
- * The loop as a {@link java.util.concurrent.ScheduledExecutorService} (DESIGN §3.3): null tasks,
- * delays and periods, fixed-rate catch-up, fixed-delay spacing, exceptions that belong to a future,
+ * The loop as a {@link java.util.concurrent.ScheduledExecutorService}: null tasks, delays and
+ * periods, fixed-rate catch-up, fixed-delay spacing, exceptions that belong to a future,
  * invokeAll/Any, and the calls that would make the loop's own thread wait for itself.
  */
 class ExecutorContractTest {

@@ -19,9 +19,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * {@code shutdownGracefully(quiet, timeout)} (DESIGN §3.5, Netty's): the loop keeps accepting
- * during the quiet period, shuts down after a quiet period with no task, and past the timeout shuts
- * down now.
+ * {@code shutdownGracefully(quiet, timeout)} (as Netty's): the loop keeps accepting during the
+ * quiet period, shuts down after a quiet period with no task, and past the timeout shuts down now.
  */
 class GracefulShutdownTest {
 

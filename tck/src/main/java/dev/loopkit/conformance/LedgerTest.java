@@ -22,10 +22,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The task ledger of DESIGN §3.5, counted exactly: while producers hand the loop work in every way,
- * the loop is shut down ({@code shutdown()} or {@code shutdownNow()}) at a random moment; every
- * attempt must end in exactly one of rejected at submit, ran, cancelled before it ran, or returned
- * by {@code shutdownNow()} — none twice, none missing.
+ * The task ledger of the loop's contract, counted exactly: while producers hand the loop work in
+ * every way, the loop is shut down ({@code shutdown()} or {@code shutdownNow()}) at a random
+ * moment; every attempt must end in exactly one of rejected at submit, ran, cancelled before it
+ * ran, or returned by {@code shutdownNow()} — none twice, none missing.
  *
  * <p>{@code -Dloopkit.ledger.seeds=N} changes the number of seeds (at least 2: seeds 0 and 1 are
  * the full-volume runs, one per shutdown method).

@@ -31,9 +31,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.function.Executable;
 
 /**
- * The lifecycle of DESIGN §3.5: shutdown refuses new work from any thread but lets queued work,
- * ref'd one-shot timers and accepted offloads finish; shutdownNow interrupts, returns and cancels;
- * close releases every thread.
+ * The lifecycle of the loop's contract: shutdown refuses new work from any thread but lets queued
+ * work, ref'd one-shot timers and accepted offloads finish; shutdownNow interrupts, returns and
+ * cancels; close releases every thread.
  */
 class LifecycleTest {
 

@@ -25,9 +25,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link LoopGroup} (DESIGN §4): N loops of one carrier; {@code next()} and the executor methods
- * hand work out round-robin; shutting the group down shuts every loop down, and after {@code
- * close()} no thread that any loop of the group started is alive.
+ * {@link LoopGroup}: N loops of one carrier; {@code next()} and the executor methods hand work out
+ * round-robin; shutting the group down shuts every loop down, and after {@code close()} no thread
+ * that any loop of the group started is alive.
  */
 class LoopGroupTest {
 

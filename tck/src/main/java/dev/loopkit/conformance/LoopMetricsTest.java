@@ -23,9 +23,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The Micrometer binder (DESIGN §3.6) on every carrier: callbacks counted per phase, sampled
- * callback durations and task waits, queue depths, busy time and utilization, loop delay, and
- * offload pool figures; all tagged with the loop and its carrier.
+ * The Micrometer binder on every carrier: callbacks counted per phase, sampled callback durations
+ * and task waits, queue depths, busy time and utilization, loop delay, and offload pool figures;
+ * all tagged with the loop and its carrier.
  */
 class LoopMetricsTest {
 

@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The threads a loop starts (DESIGN §3.5): gone once it has terminated; daemon unless configured
- * otherwise; the loop's own thread may not wait for the loop.
+ * The threads a loop starts: gone once it has terminated; daemon unless configured otherwise; the
+ * loop's own thread may not wait for the loop.
  */
 class LoopThreadsTest {
 

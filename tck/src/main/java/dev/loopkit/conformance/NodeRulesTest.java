@@ -131,7 +131,7 @@ class NodeRulesTest {
         }
       }
     }
-    String why = "node is not on the PATH, so the §3.2 ordering rules are not run under Node";
+    String why = "node is not on the PATH, so the ordering rules are not run under Node";
     if ("true".equals(System.getenv("CI"))) {
       fail(why + "; CI must run them: install Node 20");
     }

@@ -18,8 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Program mode (DESIGN §3.3): {@code Loop.run(main)} returns once nothing ref'd is left; unref'd
- * handles do not hold it, a {@link KeepAlive} does; {@code activeHandles()} says what holds it.
+ * Program mode: {@code Loop.run(main)} returns once nothing ref'd is left; unref'd handles do not
+ * hold it, a {@link KeepAlive} does; {@code activeHandles()} says what holds it.
  */
 class ProgramModeTest {
 

@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.function.Executable;
 
 /**
- * Promises (DESIGN §3.3): JavaScript semantics — settled once, reactions as microtasks on the
- * owning loop in the order added, adoption, the combinators, long chains, settling from any thread.
+ * Promises: JavaScript semantics — settled once, reactions as microtasks on the owning loop in the
+ * order added, adoption, the combinators, long chains, settling from any thread.
  */
 class PromiseTest {
 

@@ -18,8 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Timer behaviour other than ordering (DESIGN §3.3): clamping to 1 ms, never early, cancel's
- * answer, refresh, unref, and an interval that never catches up.
+ * Timer behaviour other than ordering: clamping to 1 ms, never early, cancel's answer, refresh,
+ * unref, and an interval that never catches up.
  */
 class TimersTest {
 

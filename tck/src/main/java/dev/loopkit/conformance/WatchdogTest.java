@@ -24,11 +24,11 @@ import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 
 /**
- * The blocked-loop watchdog (DESIGN §3.6): a callback, or the microtask checkpoint after it, that
- * holds the loop past {@code loopkit.watchdog.thresholdMillis} gets one warning per incident, with
- * the loop thread's stack and the callback, a count in the metrics and a JFR event; a busy loop of
- * short callbacks gets none. On every real carrier (manual runs its turns inside the test's calls,
- * in virtual time, and has no watchdog).
+ * The blocked-loop watchdog: a callback, or the microtask checkpoint after it, that holds the loop
+ * past {@code loopkit.watchdog.thresholdMillis} gets one warning per incident, with the loop
+ * thread's stack and the callback, a count in the metrics and a JFR event; a busy loop of short
+ * callbacks gets none. On every real carrier (manual runs its turns inside the test's calls, in
+ * virtual time, and has no watchdog).
  */
 class WatchdogTest {
 
@@ -130,7 +130,7 @@ class WatchdogTest {
             });
     AtomicInteger links = new AtomicInteger();
     CountDownLatch chainEnded = new CountDownLatch(1);
-    // Starves the loop as Node's would (DESIGN §3.2) until the watchdog reports it.
+    // Starves the loop as Node's would until the watchdog reports it.
     Runnable step =
         new Runnable() {
           @Override

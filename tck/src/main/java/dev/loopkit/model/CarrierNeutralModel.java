@@ -32,10 +32,10 @@ import org.quicktheories.api.Subject1;
  *
  * <p>What is compared: the two logs, whole and in order: each callback that ran ({@code cb#i}) and
  * what each cancel and settle call returned. Neither log has turn boundaries, which a real carrier
- * does not show; the turn structure of §3.1 is still checked through the order it imposes (an
- * immediate queued by a poll-phase callback runs before a task it executed, an immediate queued by
- * an immediate runs after the immediates already queued, {@code poll.maxBatch} of 1, 2, 3 or 1,024
- * defers tasks to later turns). The engine must also end the program (within {@link
+ * does not show; the turn structure of the contract is still checked through the order it imposes
+ * (an immediate queued by a poll-phase callback runs before a task it executed, an immediate queued
+ * by an immediate runs after the immediates already queued, {@code poll.maxBatch} of 1, 2, 3 or
+ * 1,024 defers tasks to later turns). The engine must also end the program (within {@link
  * #PATIENCE_SECONDS}) with no error reported to its uncaught-error handler.
  *
  * <p>Runs {@code loopkit.model.examples} programs (default 500 here); {@code

@@ -20,7 +20,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * What observability costs (DESIGN §3.6: "cheap enough to leave on: ≤ 5%"): shapes A and E on the
+ * What observability costs ("cheap enough to leave on": within 5%): shapes A and E on the
  * single-thread carrier, bare (watchdog off, no binder), with the watchdog (the default), and with
  * the watchdog and a {@link LoopMetrics} binder on a {@link SimpleMeterRegistry} (default sampling,
  * one callback in 64). {@code timer} is bare with one unref'd 10 ms interval armed, as the binder's

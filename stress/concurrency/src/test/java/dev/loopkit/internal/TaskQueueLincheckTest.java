@@ -16,9 +16,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The poll phase's cross-thread queue ({@link TaskQueue}: many producers, one consumer) is
- * linearizable against a FIFO: producers {@code offer} in parallel; the consumer's {@code poll} and
- * {@code drainAll} share one non-parallel group (one consumer at a time, as the loop and {@code
- * shutdownNow} are in practice serialised by the loop's state).
+ * linearizable against a FIFO that a sweep closes: producers {@code offer} in parallel with the
+ * consumer's {@code poll} and with {@code sweep} ({@code shutdownNow}'s, which races the loop: both
+ * take items through one claim counter). After a sweep the loop takes nothing more; a later sweep
+ * takes what was offered since.
  *
  * <p>The consumer's {@code poll} is the poll phase's way of taking one item: read how far the slots
  * are written, take up to there; a slot reserved but not yet written ends a pass early (the queue
@@ -44,12 +45,15 @@ class TaskQueueLincheckTest {
     }
 
     public Integer poll() {
-      return items.pollFirst();
+      return closed ? null : items.pollFirst();
     }
+
+    private boolean closed;
 
     public List<Integer> drainAll() {
       List<Integer> out = new ArrayList<>(items);
       items.clear();
+      closed = true;
       return out;
     }
   }
@@ -71,17 +75,17 @@ class TaskQueueLincheckTest {
         if (item != null) {
           return (Integer) item;
         }
-        if (!queue.hasNodes()) {
+        if (queue.closed() || !queue.hasNodes()) {
           return null;
         }
         Thread.onSpinWait(); // a producer is between its reservation and its store
       }
     }
 
-    @Operation(nonParallelGroup = "consumer")
+    @Operation(nonParallelGroup = "sweeper")
     public List<Integer> drainAll() {
       List<Integer> out = new ArrayList<>();
-      for (Object o : queue.drainAll(any -> true)) {
+      for (Object o : queue.sweep()) {
         out.add((Integer) o);
       }
       return out;
@@ -111,9 +115,11 @@ class TaskQueueLincheckTest {
       prev.next = node;
     }
 
+    private volatile boolean closed;
+
     @Operation(nonParallelGroup = "consumer")
     public Integer poll() {
-      while (true) {
+      while (!closed) {
         Node n = head.next;
         if (n != null) {
           head = n;
@@ -124,14 +130,17 @@ class TaskQueueLincheckTest {
         }
         Thread.onSpinWait();
       }
+      return null;
     }
 
     @Operation(nonParallelGroup = "consumer")
     public List<Integer> drainAll() {
       List<Integer> out = new ArrayList<>();
+      closed = false;
       for (Integer v; (v = poll()) != null; ) {
         out.add(v);
       }
+      closed = true;
       return out;
     }
   }

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  * the loop is shut down — {@code shutdown()} or {@code shutdownNow()}, at random — every 50–400 ms
  * and a new loop takes its place.
  *
- * <p>At the end, for each carrier: the exact ledger of DESIGN §3.5 (every attempt ended as
+ * <p>At the end, for each carrier: the exact ledger of the loop's contract (every attempt ended as
  * rejected, ran, cancelled or returned by {@code shutdownNow()} — exactly once), no thread leaked,
  * and the loop delay p50/p99 over the soak ({@code monitorDelay(10 ms)} on every loop, the loops'
  * distributions merged by sample count).

@@ -12,8 +12,8 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.II_Result;
 
 /**
- * (a) Plain writes a thread makes before {@code execute} are visible inside the task (DESIGN §3:
- * handing a task in happens-before it runs). Result: the two values the task read.
+ * (a) Plain writes a thread makes before {@code execute} are visible inside the task (handing a
+ * task in happens-before it runs). Result: the two values the task read.
  */
 @Outcome(id = "1, 2", expect = ACCEPTABLE, desc = "the task ran and saw both writes")
 @Outcome(id = "0, 0", expect = FORBIDDEN, desc = "the task never ran, or saw neither write")

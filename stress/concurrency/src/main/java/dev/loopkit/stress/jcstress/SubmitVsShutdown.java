@@ -14,7 +14,7 @@ import org.openjdk.jcstress.infra.results.II_Result;
 
 /**
  * (c) A {@code submit} racing {@code shutdown()}: the task runs or its submit throws {@link
- * RejectedExecutionException} — never neither, never both (DESIGN §3.5). Result: ran, threw.
+ * RejectedExecutionException} — never neither, never both. Result: ran, threw.
  */
 @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "accepted before the shutdown, and ran")
 @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "rejected at submit")
