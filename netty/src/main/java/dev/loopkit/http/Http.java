@@ -4,10 +4,14 @@ import dev.loopkit.Loop;
 import dev.loopkit.Promise;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import java.net.URI;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * HTTP/1.1 on a loop, Node-style: {@link #createServer} for a server whose handlers run on the
- * loop, {@code request} for a client call whose answer comes back on the loop as a promise. Both
+ * loop, {@link #request} for a client call whose answer comes back on the loop as a promise. Both
  * run Netty's HTTP codec on the loop's own I/O (see {@code dev.loopkit.netty.NettyLoops}).
  *
  * <pre>{@code
@@ -21,6 +25,8 @@ import io.netty.channel.ChannelFuture;
  * }</pre>
  */
 public final class Http {
+  private static final Map<Loop, Agent> AGENTS = new ConcurrentHashMap<>();
+
   private Http() {}
 
   /**
@@ -29,6 +35,36 @@ public final class Http {
    */
   public static HttpServer createServer(Loop loop, RequestHandler handler) {
     return new HttpServer(loop, handler);
+  }
+
+  /**
+   * The loop's own {@link Agent}: one per loop, made on first use, shared by every {@link #request}
+   * on that loop.
+   */
+  public static Agent agent(Loop loop) {
+    Objects.requireNonNull(loop, "loop");
+    return AGENTS.computeIfAbsent(
+        loop,
+        l -> {
+          Agent made = Agent.create(l);
+          var unused = l.terminationFuture().whenComplete((v, e) -> AGENTS.remove(l, made));
+          return made;
+        });
+  }
+
+  /**
+   * Sends {@code method} {@code uri} through the loop's {@link #agent} and gives its whole answer
+   * as a promise of the loop; see {@link Agent#request(String, URI, Map, byte[])}.
+   */
+  public static Promise<ClientResponse> request(Loop loop, String method, URI uri) {
+    return agent(loop).request(method, uri);
+  }
+
+  /**
+   * Sends {@code method} {@code uri} with {@code body}; see {@link #request(Loop, String, URI)}.
+   */
+  public static Promise<ClientResponse> request(Loop loop, String method, URI uri, byte[] body) {
+    return agent(loop).request(method, uri, body);
   }
 
   // ---- shared by the server and the client ----

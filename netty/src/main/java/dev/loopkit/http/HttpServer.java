@@ -56,11 +56,20 @@ public final class HttpServer {
   private volatile boolean listening;
   private volatile boolean bindPending;
   private Channel serverChannel;
-  private Promise.Resolvers<Void> closed;
+  private volatile Promise.Resolvers<Void> closed;
 
   HttpServer(Loop loop, RequestHandler handler) {
     this.loop = Objects.requireNonNull(loop, "loop");
     this.handler = Objects.requireNonNull(handler, "handler");
+    var unused =
+        loop.terminationFuture()
+            .whenComplete(
+                (v, e) -> {
+                  Promise.Resolvers<Void> c = closed;
+                  if (c != null) {
+                    c.resolve(null); // the loop's end closed everything
+                  }
+                });
   }
 
   // ---- settings ----
@@ -204,7 +213,7 @@ public final class HttpServer {
    * the same promise on every call.
    *
    * @return a promise of the loop, resolved when the listening socket and every connection are
-   *     closed (at once if the server never listened)
+   *     closed (at once if the server never listened; at the latest when the loop ends)
    */
   public Promise<Void> close() {
     synchronized (this) {

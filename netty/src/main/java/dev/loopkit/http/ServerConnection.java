@@ -24,6 +24,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
@@ -212,7 +213,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
       head.headers().remove(HttpHeaderNames.EXPECT);
     }
     keepAlive = HttpUtil.isKeepAlive(head) && !server.closing();
-    request = new ServerRequest(loop, head);
+    request = new ServerRequest(loop, head, (InetSocketAddress) ctx.channel().remoteAddress());
     response =
         new ServerResponse(this, head.protocolVersion(), HttpMethod.HEAD.equals(head.method()));
     requestDone = false;
@@ -287,6 +288,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
   private void answered() {
     request = null;
     response = null;
+    requestDone = false;
     if (!keepAlive || !open) {
       return; // closed once the answer is written
     }

@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -42,8 +43,11 @@ public final class ServerRequest {
   private ByteArrayOutputStream collecting;
   private boolean consumed;
 
-  ServerRequest(Loop loop, HttpRequest head) {
+  private final InetSocketAddress remoteAddress;
+
+  ServerRequest(Loop loop, HttpRequest head, InetSocketAddress remoteAddress) {
     this.loop = loop;
+    this.remoteAddress = remoteAddress;
     this.method = head.method().name();
     this.url = head.uri();
     QueryStringDecoder decoder = new QueryStringDecoder(url);
@@ -56,6 +60,11 @@ public final class ServerRequest {
     }
     h.replaceAll((k, v) -> List.copyOf(v));
     this.headers = Collections.unmodifiableMap(h);
+  }
+
+  /** The address of the client's end of the connection. */
+  public InetSocketAddress remoteAddress() {
+    return remoteAddress;
   }
 
   /** The method, as sent: {@code GET}, {@code POST}... */
