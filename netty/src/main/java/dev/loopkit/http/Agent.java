@@ -166,7 +166,6 @@ public final class Agent {
             this, method.toUpperCase(Locale.ROOT), uri, Map.copyOf(headers), body, maxResponseSize);
     Promise<ClientResponse> answer = exchange.promise();
     unsettled.add(exchange);
-    var unused = answer.whenComplete((r, e) -> unsettled.remove(exchange));
     try {
       NettyLoops.eventLoop(loop).execute(() -> start(exchange));
     } catch (RejectedExecutionException | IllegalStateException e) {
@@ -207,6 +206,11 @@ public final class Agent {
       return Promise.resolve(loop, new InetSocketAddress(bare, port));
     }
     return loop.offload(() -> new InetSocketAddress(InetAddress.getByName(bare), port));
+  }
+
+  /** {@code exchange} has settled (any thread). */
+  void settled(ClientExchange exchange) {
+    unsettled.remove(exchange);
   }
 
   void forget(HostPool pool) {

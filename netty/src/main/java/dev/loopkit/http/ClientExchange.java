@@ -95,6 +95,7 @@ final class ClientExchange {
     }
     settled = true;
     cancelTimer();
+    agent.settled(this);
     answer.resolve(response);
     return true;
   }
@@ -105,6 +106,7 @@ final class ClientExchange {
     }
     settled = true;
     cancelTimer();
+    agent.settled(this);
     answer.reject(why);
     return true;
   }

@@ -223,7 +223,7 @@ public final class HttpServer {
       closed = Promise.withResolvers(loop);
     }
     Promise.Resolvers<Void> done = closed;
-    if (!listening) {
+    if (!listening || loop.isTerminated()) { // (the loop's end closed everything)
       done.resolve(null);
       return done.promise();
     }

@@ -76,6 +76,10 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
   public void execute(Runnable task) {
     Objects.requireNonNull(task, "task");
     if (!host.handIn(() -> runThenArm(task))) {
+      if (loop.inEventLoop()) {
+        task.run(); // the loop's end closing its channels: their last steps run now, on the loop
+        return;
+      }
       throw new RejectedExecutionException("the loop " + loop.name() + " has terminated");
     }
   }

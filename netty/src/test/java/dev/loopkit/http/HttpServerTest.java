@@ -152,7 +152,8 @@ class HttpServerTest {
                             t -> {
                               res.end("body " + t);
                               return null;
-                            }))
+                            })
+                        .catchError(refused -> null)) // a refused body: nothing to answer
             .maxHeaderSize(1024)
             .maxBodySize(10);
     InetSocketAddress address = listen(f, loop, server);
