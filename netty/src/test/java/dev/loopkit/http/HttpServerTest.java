@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The HTTP server on a loop: what it answers, in what order, and what it refuses. Real sockets: the
@@ -123,6 +124,9 @@ class HttpServerTest {
                   () -> {
                     log.add("end " + req.path());
                     res.end(req.path() + "\n");
+                    // the next request's handler runs in a callback of its own, after this one's
+                    // checkpoint
+                    loop.queueMicrotask(() -> log.add("checkpoint " + req.path()));
                   },
                   delay);
             });
@@ -136,7 +140,19 @@ class HttpServerTest {
           all.indexOf("/1\n") < all.indexOf("/2\n") && all.indexOf("/2\n") < all.indexOf("/3\n"),
           all);
     }
-    assertEquals(List.of("start /1", "end /1", "start /2", "end /2", "start /3", "end /3"), log);
+    f.awaitCondition(loop, () -> log.size() == 9, "the last checkpoint");
+    assertEquals(
+        List.of(
+            "start /1",
+            "end /1",
+            "checkpoint /1",
+            "start /2",
+            "end /2",
+            "checkpoint /2",
+            "start /3",
+            "end /3",
+            "checkpoint /3"),
+        log);
     f.await(loop, server.close());
   }
 
@@ -300,6 +316,60 @@ class HttpServerTest {
     assertTrue(twice.getMessage().contains("listens already"), twice.getMessage());
     assertThrows(IllegalStateException.class, () -> server.maxHeaderSize(4096));
     f.await(loop, server.close());
+  }
+
+  @CarrierTest(requires = Capability.OWN_THREADS)
+  void anAnswerRefusesBadCallsAtTheCallSite(LoopFixture f) throws Exception {
+    Loop loop = f.newLoop();
+    List<String> refused = Collections.synchronizedList(new ArrayList<>());
+    AtomicReference<ServerResponse> answered = new AtomicReference<>();
+    HttpServer server =
+        Http.createServer(
+            loop,
+            (req, res) -> {
+              record(refused, () -> res.status(99));
+              record(refused, () -> res.header(null, "x"));
+              record(refused, () -> res.header("x", null));
+              record(refused, () -> res.write((byte[]) null));
+              record(refused, () -> req.onData(null));
+              res.write("a");
+              record(refused, () -> res.status(201));
+              record(refused, () -> res.header("x", "y"));
+              res.end("b");
+              record(refused, () -> res.write("c"));
+              record(refused, res::end);
+              answered.set(res);
+            });
+    InetSocketAddress address = listen(f, loop, server);
+    try (RawClient c = new RawClient(address)) {
+      String answer = c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").readUntil("0\r\n\r\n", 1);
+      assertTrue(answer.startsWith("HTTP/1.1 200 "), answer);
+    }
+    f.awaitCondition(loop, () -> answered.get() != null, "the handler's end");
+    IllegalStateException offLoop =
+        assertThrows(IllegalStateException.class, () -> answered.get().write("late"));
+    assertTrue(offLoop.getMessage().contains("confined to its loop"), offLoop.getMessage());
+    assertEquals(
+        List.of(
+            "IllegalArgumentException: code: 99 is not allowed; a final status, 200 to 999",
+            "NullPointerException: name",
+            "NullPointerException: value",
+            "NullPointerException: chunk",
+            "NullPointerException: consumer",
+            "IllegalStateException: status: the headers were sent already",
+            "IllegalStateException: header: the headers were sent already",
+            "IllegalStateException: write: the answer has ended",
+            "IllegalStateException: end: the answer has ended already"),
+        refused);
+    f.await(loop, server.close());
+  }
+
+  private static void record(List<String> refused, Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      refused.add(e.getClass().getSimpleName() + ": " + e.getMessage());
+    }
   }
 
   @CarrierTest(requires = Capability.OWN_THREADS)
