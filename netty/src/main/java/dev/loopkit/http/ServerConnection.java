@@ -340,6 +340,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
       var unused = ctx.close();
       return;
     }
+    response.headers().clear(); // what the handler set is not for this answer
     response.header(HttpHeaderNames.CONTENT_TYPE.toString(), "text/plain; charset=utf-8");
     response.status(500);
     response.end("Internal Server Error\n");

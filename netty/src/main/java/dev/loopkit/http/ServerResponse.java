@@ -22,11 +22,11 @@ import java.util.Objects;
  *
  * <p>The body is framed as HTTP/1.1 wants: with the {@code Content-Length} the handler set, or the
  * length of what {@link #end(byte[])} sends when nothing was written before, otherwise chunked (or
- * delimited by closing the connection, for an HTTP/1.0 client). The answer to {@code HEAD} has
- * headers only: what the handler writes is not sent. The connection stays open for the next request
- * unless the client or the server's closing says otherwise; an answer that ends before the
- * request's body has arrived still waits for the rest of it (within the server's limits) before the
- * next request is read.
+ * delimited by closing the connection, for an HTTP/1.0 client); 204 and 304 have no body framing.
+ * The answer to {@code HEAD} has headers only: what the handler writes is not sent. The connection
+ * stays open for the next request unless the client or the server's closing says otherwise; an
+ * answer that ends before the request's body has arrived still waits for the rest of it (within the
+ * server's limits) before the next request is read.
  *
  * <p>Confined to the server's loop: every method must be called on it. If the connection closed
  * meanwhile, writes are dropped ({@link #closed()} tells).
@@ -147,7 +147,9 @@ public final class ServerResponse {
     if (!headersSent) {
       headersSent = true;
       if (!headers.contains(HttpHeaderNames.CONTENT_LENGTH)
-          && !headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+          && !headers.contains(HttpHeaderNames.TRANSFER_ENCODING)
+          && status != 204
+          && status != 304) {
         headers.setInt(HttpHeaderNames.CONTENT_LENGTH, last.length);
       }
       connection.beforeHead(this);
@@ -170,7 +172,10 @@ public final class ServerResponse {
   /** Writes the head, deciding the framing of a body not sent in one go. */
   private void sendHead() {
     headersSent = true;
-    if (!headers.contains(HttpHeaderNames.CONTENT_LENGTH) && !head) {
+    if (!headers.contains(HttpHeaderNames.CONTENT_LENGTH)
+        && !head
+        && status != 204
+        && status != 304) {
       if (version.isKeepAliveDefault()) {
         headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
       } else {

@@ -247,12 +247,15 @@ class HttpServerTest {
               if (req.path().equals("/late")) {
                 res.write("begun");
               }
+              res.header("Content-Length", 1000); // not for the 500 that follows
               throw new java.io.IOException("a handler's failure");
             });
     InetSocketAddress address = listen(f, loop, server);
     try (RawClient c = new RawClient(address)) {
       String answer = c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").readUntil("Error\n", 1);
       assertTrue(answer.startsWith("HTTP/1.1 500 "), answer);
+      assertTrue(
+          answer.contains("content-length: 22\r\n"), "the handler's headers dropped: " + answer);
       answer = c.send("GET /error HTTP/1.1\r\nHost: x\r\n\r\n").readUntil("Error\n", 1);
       assertTrue(answer.startsWith("HTTP/1.1 500 "), "the same connection goes on: " + answer);
     }
