@@ -37,9 +37,10 @@ import java.util.Set;
  *
  * <p>Lifetime: a listening server and its open connections hold a program-mode loop open, as in
  * Node, and a loop that is {@code shutdown()} keeps serving them until {@link #close} (its end
- * waits for them). {@code shutdownNow()}, or a fatal error, closes the listening socket and every
- * connection at once: requests in flight are cut off (their clients see the connection close) and
- * the loop terminates.
+ * waits for them: so does the loop's {@code close()}, which is {@code shutdown()} and a wait; close
+ * the server first). {@code shutdownNow()}, a graceful shutdown past its timeout, or a fatal error,
+ * closes the listening socket and every connection at once: requests in flight are cut off (their
+ * clients see the connection close) and the loop terminates.
  *
  * <p>Settings are made before {@link #listen}; the server's methods may be called from any thread.
  */

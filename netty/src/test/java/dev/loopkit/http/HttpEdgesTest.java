@@ -61,6 +61,23 @@ class HttpEdgesTest {
   }
 
   @CarrierTest(requires = Capability.OWN_THREADS)
+  void aGracefulShutdownWithATimeoutEndsTheLoopThoughTheServerStillListens(LoopFixture f)
+      throws Exception {
+    Loop loop = f.newLoop();
+    HttpServer server = Http.createServer(loop, (req, res) -> {}); // never answers
+    InetSocketAddress address = f.await(loop, server.listen(0));
+    try (RawClient c = new RawClient(address)) {
+      c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+      var ended =
+          loop.shutdownGracefully(java.time.Duration.ZERO, java.time.Duration.ofMillis(200));
+      ended.handle((v, e) -> null).get(LoopFixture.PATIENCE.toSeconds(), TimeUnit.SECONDS);
+      assertTrue(loop.isTerminated(), "past its timeout the loop stopped as shutdownNow does");
+      assertEquals("", c.readToClose(), "the request in flight was cut off");
+    }
+    assertTrue(server.close().toCompletableFuture().isDone(), "close() after the end: at once");
+  }
+
+  @CarrierTest(requires = Capability.OWN_THREADS)
   void aFatalErrorInAHandlerStopsTheLoopAndClosesEverything(LoopFixture f) throws Exception {
     Loop loop = f.newLoop();
     HttpServer server =
