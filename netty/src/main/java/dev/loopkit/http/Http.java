@@ -43,13 +43,17 @@ public final class Http {
    */
   public static Agent agent(Loop loop) {
     Objects.requireNonNull(loop, "loop");
-    return AGENTS.computeIfAbsent(
-        loop,
-        l -> {
-          Agent made = Agent.create(l);
-          var unused = l.terminationFuture().whenComplete((v, e) -> AGENTS.remove(l, made));
-          return made;
-        });
+    Agent agent = AGENTS.get(loop);
+    if (agent != null) {
+      return agent;
+    }
+    Agent made = Agent.create(loop);
+    Agent prior = AGENTS.putIfAbsent(loop, made);
+    if (prior != null) {
+      return prior;
+    }
+    var unused = loop.terminationFuture().whenComplete((v, e) -> AGENTS.remove(loop, made));
+    return made;
   }
 
   /**

@@ -182,5 +182,11 @@ class HttpClientTest {
     IllegalStateException after =
         assertThrows(IllegalStateException.class, () -> Http.request(loop, "GET", ok));
     assertTrue(after.getMessage().contains("has terminated"), after.getMessage());
+    Loop fresh = f.newLoop(); // no agent made before its end
+    fresh.shutdown();
+    assertTrue(fresh.awaitTermination(LoopFixture.PATIENCE.toSeconds(), TimeUnit.SECONDS));
+    IllegalStateException first =
+        assertThrows(IllegalStateException.class, () -> Http.request(fresh, "GET", ok));
+    assertTrue(first.getMessage().contains("has terminated"), first.getMessage());
   }
 }
