@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The HTTP client of a loop (Node's {@code http.Agent}): it sends requests on the loop's own I/O
@@ -127,7 +128,7 @@ public final class Agent {
   }
 
   /** Sends {@code method} {@code uri} with {@code body}; see the full form. */
-  public Promise<ClientResponse> request(String method, URI uri, byte[] body) {
+  public Promise<ClientResponse> request(String method, URI uri, byte @Nullable [] body) {
     return request(method, uri, Map.of(), body);
   }
 
@@ -147,7 +148,7 @@ public final class Agent {
    * @throws IllegalStateException if the loop has terminated
    */
   public Promise<ClientResponse> request(
-      String method, URI uri, Map<String, String> headers, byte[] body) {
+      String method, URI uri, Map<String, String> headers, byte @Nullable [] body) {
     Objects.requireNonNull(method, "method");
     Objects.requireNonNull(uri, "uri");
     Objects.requireNonNull(headers, "headers");

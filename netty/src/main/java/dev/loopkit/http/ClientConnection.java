@@ -30,7 +30,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Map.Entry;
+import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One connection of an {@link Agent} to a host: one request at a time, its answer aggregated whole
@@ -47,11 +49,11 @@ import java.util.concurrent.RejectedExecutionException;
  */
 final class ClientConnection extends ChannelInboundHandlerAdapter {
   private final Agent.HostPool pool;
-  private Channel channel;
-  private ClientExchange current;
+  private @Nullable Channel channel;
+  private @Nullable ClientExchange current;
   private boolean reused;
   private boolean answerBegun;
-  private Timer idleTimer;
+  private @Nullable Timer idleTimer;
 
   private ClientConnection(Agent.HostPool pool) {
     this.pool = pool;
@@ -137,7 +139,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (body != null) {
       HttpUtil.setContentLength(request, body.length);
     }
-    channel
+    Objects.requireNonNull(channel, "channel")
         .writeAndFlush(request)
         .addListener(
             f -> {
@@ -173,7 +175,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
               && done.succeed(
                   new ClientResponse(
                       response.status().code(), headers, ByteBufUtil.getBytes(response.content())));
-      if (keep && channel.isActive()) {
+      if (keep && ctx.channel().isActive()) {
         pool.release(this);
       } else {
         close();

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 
 /** One request of an {@link Agent}, from the call to its answer (loop, but for the promise). */
 final class ClientExchange {
@@ -14,12 +15,12 @@ final class ClientExchange {
   private final String method;
   private final URI uri;
   private final Map<String, String> headers;
-  private final byte[] body;
+  private final byte @Nullable [] body;
   private final int maxResponseSize;
   private final Promise.Resolvers<ClientResponse> answer;
   private volatile boolean settled;
-  private Timer timer;
-  private ClientConnection connection; // the connection it is on, if any
+  private @Nullable Timer timer;
+  private @Nullable ClientConnection connection; // the connection it is on, if any
   boolean retried;
 
   ClientExchange(
@@ -27,7 +28,7 @@ final class ClientExchange {
       String method,
       URI uri,
       Map<String, String> headers,
-      byte[] body,
+      byte @Nullable [] body,
       int maxResponseSize) {
     this.agent = agent;
     this.method = method;
@@ -54,7 +55,7 @@ final class ClientExchange {
     return headers;
   }
 
-  byte[] body() {
+  byte @Nullable [] body() {
     return body;
   }
 

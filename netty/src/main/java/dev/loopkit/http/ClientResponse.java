@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An HTTP answer as the client received it, whole: the status, the headers (names in lower case,
@@ -32,7 +33,7 @@ public final class ClientResponse {
   }
 
   /** The first value of the header {@code name} (any case), or null if it is absent. */
-  public String header(String name) {
+  public @Nullable String header(String name) {
     List<String> values =
         headers.get(Objects.requireNonNull(name, "name").toLowerCase(Locale.ROOT));
     return values == null || values.isEmpty() ? null : values.get(0);

@@ -19,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An HTTP/1.1 server on a loop (Node's {@code http.Server}), made by {@link Http#createServer}:
@@ -56,8 +57,8 @@ public final class HttpServer {
   private final Set<ServerConnection> connections = new LinkedHashSet<>();
   private volatile boolean listening;
   private volatile boolean bindPending;
-  private Channel serverChannel;
-  private volatile Promise.Resolvers<Void> closed;
+  private @Nullable Channel serverChannel;
+  private volatile Promise.@Nullable Resolvers<@Nullable Void> closed;
 
   HttpServer(Loop loop, RequestHandler handler) {
     this.loop = Objects.requireNonNull(loop, "loop");
@@ -66,7 +67,7 @@ public final class HttpServer {
         loop.terminationFuture()
             .whenComplete(
                 (v, e) -> {
-                  Promise.Resolvers<Void> c = closed;
+                  Promise.@Nullable Resolvers<@Nullable Void> c = closed;
                   if (c != null) {
                     c.resolve(null); // the loop's end closed everything
                   }
@@ -216,14 +217,14 @@ public final class HttpServer {
    * @return a promise of the loop, resolved when the listening socket and every connection are
    *     closed (at once if the server never listened; at the latest when the loop ends)
    */
-  public Promise<Void> close() {
+  public Promise<@Nullable Void> close() {
     synchronized (this) {
       if (closed != null) {
         return closed.promise();
       }
       closed = Promise.withResolvers(loop);
     }
-    Promise.Resolvers<Void> done = closed;
+    Promise.Resolvers<@Nullable Void> done = Objects.requireNonNull(closed);
     if (!listening || loop.isTerminated()) { // (the loop's end closed everything)
       done.resolve(null);
       return done.promise();
@@ -278,7 +279,7 @@ public final class HttpServer {
         && !bindPending
         && connections.isEmpty()
         && (serverChannel == null || !serverChannel.isOpen())) {
-      closed.resolve(null);
+      Objects.requireNonNull(closed).resolve(null);
     }
   }
 

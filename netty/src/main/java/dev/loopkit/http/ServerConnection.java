@@ -27,7 +27,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One connection of an {@link HttpServer}: reads its requests one at a time, hands each to the
@@ -53,16 +55,16 @@ import java.util.concurrent.RejectedExecutionException;
 final class ServerConnection extends ChannelInboundHandlerAdapter {
   private final HttpServer server;
   private final Loop loop;
-  private ChannelHandlerContext ctx;
+  private @Nullable ChannelHandlerContext ctx;
 
   private final ArrayDeque<HttpObject> backlog = new ArrayDeque<>(); // decoded, not yet handled
-  private ServerRequest request; // the request being answered, or null
-  private ServerResponse response;
+  private @Nullable ServerRequest request; // the request being answered, or null
+  private @Nullable ServerResponse response;
   private boolean requestDone;
   private long bodyBytes;
   private boolean keepAlive = true;
   private boolean sawBytes; // a byte of the next request arrived
-  private Timer readTimer;
+  private @Nullable Timer readTimer;
   private boolean open = true;
 
   ServerConnection(HttpServer server) {
@@ -81,6 +83,11 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
           c.fireChannelRead(msg);
         }
       };
+
+  /** The channel's context: set when the connection became active, before any other event. */
+  private ChannelHandlerContext ctx() {
+    return Objects.requireNonNull(ctx, "ctx");
+  }
 
   boolean inEventLoop() {
     return loop.inEventLoop();
@@ -207,13 +214,14 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
     if (HttpUtil.is100ContinueExpected(head)) {
       if (hasBody) {
         var unused =
-            ctx.writeAndFlush(
-                new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+            ctx()
+                .writeAndFlush(
+                    new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
       }
       head.headers().remove(HttpHeaderNames.EXPECT);
     }
     keepAlive = HttpUtil.isKeepAlive(head) && !server.closing();
-    request = new ServerRequest(loop, head, (InetSocketAddress) ctx.channel().remoteAddress());
+    request = new ServerRequest(loop, head, (InetSocketAddress) ctx().channel().remoteAddress());
     response =
         new ServerResponse(this, head.protocolVersion(), HttpMethod.HEAD.equals(head.method()));
     requestDone = false;
@@ -222,6 +230,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void onContent(HttpContent content) {
+    ServerRequest request = Objects.requireNonNull(this.request);
+    ServerResponse response = Objects.requireNonNull(this.response);
     ByteBuf data = content.content();
     bodyBytes += data.readableBytes();
     if (bodyBytes > server.maxBodySize()) {
@@ -230,7 +240,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
             HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
             "the body exceeds the limit of " + server.maxBodySize() + " bytes");
       } else {
-        var unused = ctx.close();
+        var unused = ctx().close();
       }
       return;
     }
@@ -272,10 +282,10 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     if (!last) {
-      var unused = ctx.writeAndFlush(part, ctx.voidPromise());
+      var unused = ctx().writeAndFlush(part, ctx().voidPromise());
       return;
     }
-    var written = ctx.writeAndFlush(part);
+    var written = ctx().writeAndFlush(part);
     if (!keepAlive) {
       written.addListener(ChannelFutureListener.CLOSE);
     }
@@ -294,17 +304,18 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
     }
     waitForRequest();
     try {
-      ctx.channel()
+      ctx()
+          .channel()
           .eventLoop()
           .execute(
               () -> {
                 drain(); // a pipelined request, decoded already
                 if (wantsInput()) {
-                  ctx.read();
+                  ctx().read();
                 }
               });
     } catch (RejectedExecutionException e) {
-      var unused = ctx.close(); // the loop has terminated
+      var unused = ctx().close(); // the loop has terminated
     }
   }
 
@@ -315,7 +326,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
       request.abort(new IOException("the request was refused: " + status));
     }
     if (response != null && response.headersSent()) {
-      var unused = ctx.close();
+      var unused = ctx().close();
       return;
     }
     var answer =
@@ -328,7 +339,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
     answer.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     keepAlive = false;
     open = false; // nothing more is read or written
-    ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
+    ctx().writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
   }
 
   /** The handler threw before its answer began: 500; after: the connection closes. */
@@ -337,7 +348,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     if (response.headersSent()) {
-      var unused = ctx.close();
+      var unused = ctx().close();
       return;
     }
     response.headers().clear(); // what the handler set is not for this answer
@@ -350,13 +361,13 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
   void closeWhenIdle() {
     keepAlive = false;
     if (idle()) {
-      var unused = ctx.close();
+      var unused = ctx().close();
     }
   }
 
   void closeNow() {
     if (ctx != null) {
-      var unused = ctx.close();
+      var unused = ctx().close();
     }
   }
 
@@ -385,7 +396,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     if (idle()) {
-      var unused = ctx.close();
+      var unused = ctx().close();
     } else {
       refuse(
           HttpResponseStatus.REQUEST_TIMEOUT,

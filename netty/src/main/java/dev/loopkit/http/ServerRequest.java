@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An HTTP request as a {@link RequestHandler} sees it (Node's {@code IncomingMessage}): its method,
@@ -36,11 +37,11 @@ public final class ServerRequest {
   // the body (loop)
   private final List<byte[]> early = new ArrayList<>(); // chunks that came before a consumer
   private boolean complete;
-  private IOException aborted;
-  private Consumer<byte[]> onData;
-  private Runnable onEnd;
-  private Promise.Resolvers<byte[]> collected;
-  private ByteArrayOutputStream collecting;
+  private @Nullable IOException aborted;
+  private @Nullable Consumer<byte[]> onData;
+  private @Nullable Runnable onEnd;
+  private Promise.@Nullable Resolvers<byte[]> collected;
+  private @Nullable ByteArrayOutputStream collecting;
   private boolean consumed;
 
   private final InetSocketAddress remoteAddress;
@@ -88,7 +89,7 @@ public final class ServerRequest {
   }
 
   /** The first value of the query parameter {@code name}, or null if it is absent. */
-  public String query(String name) {
+  public @Nullable String query(String name) {
     Objects.requireNonNull(name, "name");
     List<String> values = query.get(name);
     return values == null || values.isEmpty() ? null : values.get(0);
@@ -100,7 +101,7 @@ public final class ServerRequest {
   }
 
   /** The first value of the header {@code name} (any case), or null if it is absent. */
-  public String header(String name) {
+  public @Nullable String header(String name) {
     Objects.requireNonNull(name, "name");
     List<String> values = headers.get(name.toLowerCase(Locale.ROOT));
     return values == null || values.isEmpty() ? null : values.get(0);
@@ -222,10 +223,11 @@ public final class ServerRequest {
   }
 
   private void settleCollected() {
+    Promise.Resolvers<byte[]> c = Objects.requireNonNull(collected);
     if (complete) {
-      collected.resolve(collecting.toByteArray());
+      c.resolve(Objects.requireNonNull(collecting).toByteArray());
     } else if (aborted != null) {
-      collected.reject(aborted);
+      c.reject(aborted);
     }
   }
 

@@ -3,4 +3,7 @@
  * client, both over Netty's HTTP codec on the loop's own I/O, every handler and every answer a
  * callback of the loop.
  */
+@NullMarked
 package dev.loopkit.http;
+
+import org.jspecify.annotations.NullMarked;
