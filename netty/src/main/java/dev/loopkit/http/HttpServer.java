@@ -57,6 +57,8 @@ public final class HttpServer {
   private final Set<ServerConnection> connections = new LinkedHashSet<>();
   private volatile boolean listening;
   private volatile boolean bindPending;
+  private volatile int
+      openConnections; // connections.size(), for other threads (written on the loop)
   private @Nullable Channel serverChannel;
   private volatile Promise.@Nullable Resolvers<@Nullable Void> closed;
 
@@ -247,9 +249,9 @@ public final class HttpServer {
     onLoop(() -> List.copyOf(connections).forEach(ServerConnection::closeNow));
   }
 
-  /** The number of open connections (on the loop; a snapshot elsewhere). */
+  /** The number of open connections (any thread). */
   public int connections() {
-    return connections.size();
+    return openConnections;
   }
 
   private void onLoop(Runnable action) {
@@ -264,6 +266,7 @@ public final class HttpServer {
 
   void connected(ServerConnection c) {
     connections.add(c);
+    openConnections = connections.size();
     if (closed != null) {
       c.closeWhenIdle();
     }
@@ -271,6 +274,7 @@ public final class HttpServer {
 
   void disconnected(ServerConnection c) {
     connections.remove(c);
+    openConnections = connections.size();
     settleIfClosed();
   }
 
