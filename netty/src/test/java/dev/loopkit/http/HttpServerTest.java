@@ -110,6 +110,37 @@ class HttpServerTest {
   }
 
   @CarrierTest(requires = Capability.OWN_THREADS)
+  void anHttp10ClientGetsItsAnswerAndTheConnectionClosesUnlessItAskedToKeepIt(LoopFixture f)
+      throws Exception {
+    Loop loop = f.newLoop();
+    HttpServer server =
+        Http.createServer(
+            loop,
+            (req, res) -> {
+              res.write("streamed, ");
+              res.end("no length\n");
+            });
+    InetSocketAddress address = listen(f, loop, server);
+    try (RawClient c = new RawClient(address)) {
+      String answer = c.send("GET / HTTP/1.0\r\n\r\n").readToClose();
+      assertTrue(answer.startsWith("HTTP/1.0 200 "), answer);
+      assertFalse(answer.contains("transfer-encoding"), "no chunks for HTTP/1.0: " + answer);
+      assertTrue(answer.endsWith("\r\n\r\nstreamed, no length\n"), "ends at the close: " + answer);
+    }
+    HttpServer kept = Http.createServer(loop, (req, res) -> res.end("kept\n"));
+    InetSocketAddress keptAddress = listen(f, loop, kept);
+    try (RawClient c = new RawClient(keptAddress)) {
+      c.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+      String first = c.readUntil("kept\n", 1);
+      assertTrue(first.contains("connection: keep-alive\r\n"), first);
+      c.send("GET / HTTP/1.0\r\n\r\n");
+      assertTrue(c.readToClose().endsWith("kept\n"), "the same connection served a second");
+    }
+    f.await(loop, server.close());
+    f.await(loop, kept.close());
+  }
+
+  @CarrierTest(requires = Capability.OWN_THREADS)
   void pipelinedRequestsAreAnsweredInOrderEachInItsOwnCallback(LoopFixture f) throws Exception {
     Loop loop = f.newLoop();
     List<String> log = Collections.synchronizedList(new ArrayList<>());
