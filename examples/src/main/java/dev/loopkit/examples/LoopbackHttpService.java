@@ -1,56 +1,53 @@
 package dev.loopkit.examples;
 
-import com.sun.net.httpserver.HttpServer;
+import dev.loopkit.Loop;
+import dev.loopkit.LoopConfig;
+import dev.loopkit.http.Http;
+import dev.loopkit.http.HttpServer;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * A slow HTTP service on loopback (the JDK's {@link HttpServer} on 127.0.0.1, an ephemeral port)
- * whose one handler answers after a fixed delay, and a client that calls it with plain blocking
- * code: the "remote service" of the walkthrough's third user.
+ * A slow HTTP service on loopback (loopkit's HTTP server on a loop of its own, 127.0.0.1, an
+ * ephemeral port) whose one route answers after a fixed delay, a timer of its loop, and a client
+ * that calls it with plain blocking code: the "remote service" of the walkthrough's third user.
  *
- * <p>{@link #close()} stops the server, its handler threads and the client, so a program that used
- * it can end.
+ * <p>Its loop runs on the {@code single-thread} carrier whatever the walkthrough's is (the {@code
+ * manual} carrier has no real time, and a server needs it). {@link #close()} closes the server, its
+ * loop and the client, so a program that used it can end.
  */
 final class LoopbackHttpService implements AutoCloseable {
 
+  private final Loop loop;
   private final HttpServer server;
-  private final ExecutorService handlers;
   private final HttpClient client;
   private final URI uri;
 
-  private LoopbackHttpService(Duration answerAfter) throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
-    handlers =
-        Executors.newFixedThreadPool(4, Thread.ofPlatform().name("http-handler-", 0).factory());
-    server.setExecutor(handlers);
-    server.createContext(
-        "/slow",
-        exchange -> {
-          try (exchange) {
-            Thread.sleep(answerAfter.toMillis());
-            byte[] body = "answered\n".getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-              out.write(body);
-            }
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        });
-    server.start();
-    uri = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/slow");
+  private LoopbackHttpService(Duration answerAfter)
+      throws ExecutionException, InterruptedException, TimeoutException {
+    loop =
+        Loop.create(
+            LoopConfig.builder().isolated().carrier("single-thread").name("loopback-http").build());
+    server =
+        Http.createServer(
+            loop,
+            (req, res) -> {
+              if (!req.path().equals("/slow")) {
+                res.status(404).end("no route " + req.path() + "\n");
+                return;
+              }
+              loop.setTimeout(() -> res.end("answered\n"), answerAfter);
+            });
+    InetSocketAddress address = server.listen(0).toCompletableFuture().get(20, TimeUnit.SECONDS);
+    uri = URI.create("http://127.0.0.1:" + address.getPort() + "/slow");
     client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   }
 
@@ -58,8 +55,11 @@ final class LoopbackHttpService implements AutoCloseable {
   static LoopbackHttpService start(Duration answerAfter) {
     try {
       return new LoopbackHttpService(answerAfter);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot start the loopback HTTP service", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("cannot start the loopback HTTP service", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while starting the loopback HTTP service", e);
     }
   }
 
@@ -72,7 +72,7 @@ final class LoopbackHttpService implements AutoCloseable {
   @Override
   public void close() {
     client.close();
-    server.stop(0);
-    handlers.shutdownNow();
+    var unused = server.close(); // the client's connections are idle now: closed at once
+    loop.close();
   }
 }

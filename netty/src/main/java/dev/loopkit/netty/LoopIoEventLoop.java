@@ -87,6 +87,10 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
       return;
     }
     if (!host.handIn(() -> runThenArm(task))) {
+      if (loop.inEventLoop()) {
+        task.run(); // the loop's end closing its channels: their last steps run now, on the loop
+        return;
+      }
       throw new RejectedExecutionException("the loop " + loop.name() + " has terminated");
     }
   }

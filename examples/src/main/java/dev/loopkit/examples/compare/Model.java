@@ -126,6 +126,7 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
         @Override
         public void close() {
           monitor.close();
+          services.releaseLoop(loop);
           loop.close();
         }
       };
@@ -230,6 +231,7 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
         if (monitor != null) {
           monitor.close();
         }
+        services.releaseLoop(loop);
         loop.close();
       }
     }

@@ -1,5 +1,10 @@
 package dev.loopkit.examples.compare;
 
+import dev.loopkit.Loop;
+import dev.loopkit.LoopConfig;
+import dev.loopkit.Promise;
+import dev.loopkit.http.Agent;
+import dev.loopkit.http.ClientResponse;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -17,13 +22,17 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
 
@@ -42,7 +51,8 @@ final class Services implements AutoCloseable {
   private final List<AutoCloseable> opened = new ArrayList<>();
   private Path file;
   private BlockingQueue<Connection> connections;
-  private HttpClient client;
+  private HttpClient client; // the thread models' blocking calls
+  private final Map<Loop, Agent> agents = new ConcurrentHashMap<>(); // the loop models' clients
   private URI uri;
 
   private Services(Settings settings) {
@@ -146,6 +156,7 @@ final class Services implements AutoCloseable {
   }
 
   // ---- HTTP on loopback, in a process of its own ----
+  // Thread models call it with the JDK's client, blocking; loop models with loopkit's, on the loop.
 
   private void startHttp() throws IOException {
     Upstream upstream = Upstream.start(settings.httpMillis());
@@ -164,6 +175,26 @@ final class Services implements AutoCloseable {
             .build();
     opened.add(clientThreads::shutdownNow);
     opened.add(client);
+    warmUpLoopClient();
+  }
+
+  /**
+   * One call through loopkit's client on a loop of its own, before any clock runs: its classes
+   * (Netty's transport and HTTP codec) load here, not in a loop model's first measured request.
+   */
+  private void warmUpLoopClient() {
+    Loop loop = Loop.create(LoopConfig.builder().isolated().name("compare-warm-up").build());
+    try {
+      loop.submit(() -> callHttpOnLoop(loop)).get().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while warming up the loop's HTTP client", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("the loop's HTTP client failed to warm up", e);
+    } finally {
+      releaseLoop(loop);
+      loop.close();
+    }
   }
 
   private HttpRequest request() {
@@ -175,11 +206,34 @@ final class Services implements AutoCloseable {
     return checked(client.send(request(), HttpResponse.BodyHandlers.ofByteArray()));
   }
 
-  /** Calls the service without waiting: the client's own non-blocking I/O completes the future. */
-  CompletableFuture<Integer> callHttpAsync() {
-    return client
-        .sendAsync(request(), HttpResponse.BodyHandlers.ofByteArray())
-        .thenApply(Services::checked);
+  /**
+   * Calls the service from {@code loop} with loopkit's HTTP client, whose I/O runs in the loop's
+   * poll phase: a pool of kept-alive connections per loop, as many as the requests in flight need
+   * (as the JDK's client opens them), each answer a promise of the loop; fails unless it is 200
+   * with the whole body.
+   */
+  Promise<Integer> callHttpOnLoop(Loop loop) {
+    Agent agent =
+        agents.computeIfAbsent(
+            loop,
+            l -> Agent.create(l).maxConnectionsPerHost(65_536).timeout(Duration.ofSeconds(30)));
+    return agent.request("GET", uri).then(Services::checked);
+  }
+
+  /** {@code loop}'s model is done: its idle connections close now, so the loop can end. */
+  void releaseLoop(Loop loop) {
+    Agent agent = agents.remove(loop);
+    if (agent != null) {
+      agent.closeIdleConnections();
+    }
+  }
+
+  private static int checked(ClientResponse response) {
+    if (response.status() != 200 || response.body().length != Upstream.BODY_BYTES) {
+      throw new IllegalStateException(
+          "HTTP " + response.status() + " with " + response.body().length + " bytes");
+    }
+    return response.status();
   }
 
   private static int checked(HttpResponse<byte[]> response) {

@@ -10,11 +10,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * handler on the event loop, which offloads blocking work and waits for nothing itself.
  *
  * <p>On the loop: a file read and a database query are blocking calls, offloaded to the {@code io}
- * pool (as libuv runs file system calls on its thread pool); the HTTP call uses the client's
- * non-blocking I/O and its completion comes back to the loop; the hash runs on the {@code cpu}
- * pool; the remote wait is a timer. The description says what each request does, with the run's
- * sizes and times (a format: file KiB, connections, HTTP ms, rounds, wait ms). {@code mix} is the
- * tutorial's three users: file, database and HTTP requests in turn.
+ * pool (as libuv runs file system calls on its thread pool); the HTTP call uses loopkit's client,
+ * whose I/O runs in the loop's own poll phase; the hash runs on the {@code cpu} pool; the remote
+ * wait is a timer. The description says what each request does, with the run's sizes and times (a
+ * format: file KiB, connections, HTTP ms, rounds, wait ms). {@code mix} is the tutorial's three
+ * users: file, database and HTTP requests in turn.
  */
 enum Workload {
   FILE("file", "read a %1$d KiB file whole (from the page cache: mostly a copy)") {
@@ -45,7 +45,8 @@ enum Workload {
   HTTP(
       "http",
       "GET 1 KiB from an HTTP service on loopback that answers in %3$d ms (the JDK's HttpClient:"
-          + " send, which parks the calling thread, on thread models; sendAsync on the loop)") {
+          + " send, which parks the calling thread, on thread models; loopkit's HTTP client, its"
+          + " I/O in the poll phase, on the loop)") {
     @Override
     Object blocking(Services s) throws Exception {
       return s.callHttp();
@@ -53,7 +54,7 @@ enum Workload {
 
     @Override
     Promise<?> onLoop(Loop loop, Services s) {
-      return Promise.from(loop, s.callHttpAsync());
+      return s.callHttpOnLoop(loop);
     }
   },
   HASH("hash", "PBKDF2WithHmacSHA256 of a password, %4$,d rounds (on the loop: the cpu pool)") {
