@@ -559,7 +559,7 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
 
   /** For the watchdog (any thread): the thread inside runTurns, or null between turns. */
   Thread watchedThread() {
-    return runningThread;
+    return io.waiting() ? null : runningThread; // idle in the I/O poller is not blocked
   }
 
   long watchedProgress() {

@@ -38,6 +38,7 @@ final class IoPolling {
   private final EventLoop loop;
   private final ArrayDeque<Runnable> ready = new ArrayDeque<>();
   private volatile IoPoller poller;
+  private volatile boolean waiting; // a carrier's idle wait in the poller (for the watchdog)
   private IoPoller active; // the loop's copy of poller
   private int turnsSincePoll;
 
@@ -121,15 +122,22 @@ final class IoPolling {
     active = p; // (it holds the loop now)
     try {
       if (loop.state() < Lifecycle.STOP && ready.isEmpty()) {
+        waiting = true;
         p.poll(timeoutNanos, ready::add);
       }
     } finally {
+      waiting = false;
       if (loop.runningThread == self) {
         loop.runningThread = null;
       }
       loop.leaving(self);
       EventLoop.leave(outer);
     }
+  }
+
+  /** Whether a carrier is waiting in the poller, idle (any thread). */
+  boolean waiting() {
+    return waiting;
   }
 
   /** Wakes a carrier waiting in the poller (any thread). */

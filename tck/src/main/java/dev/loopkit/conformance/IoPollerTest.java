@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loopkit.Loop;
+import dev.loopkit.LoopBlockedWarning;
 import dev.loopkit.spi.IoPoller;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -157,6 +159,21 @@ class IoPollerTest {
     CountDownLatch handled = new CountDownLatch(1);
     poller.ready(handled::countDown);
     f.await(loop, handled);
+  }
+
+  @CarrierTest(requires = Capability.OWN_THREADS)
+  void anIdleLoopWaitingInItsPollerIsNotReportedAsBlocked(LoopFixture f) throws Exception {
+    List<LoopBlockedWarning> warnings = new CopyOnWriteArrayList<>();
+    Loop loop =
+        f.newLoop(b -> b.set("loopkit.watchdog.thresholdMillis", 50).onBlockedLoop(warnings::add));
+    FakePoller poller = new FakePoller(loop);
+    IoPoller.attach(loop, poller);
+    f.awaitCondition(loop, () -> poller.waits.get() > 0, "the idle loop to wait in the poller");
+    Thread.sleep(500); // ten thresholds, idle in the poller
+    assertTrue(warnings.isEmpty(), () -> "an idle loop was reported blocked: " + warnings);
+    CountDownLatch ran = new CountDownLatch(1);
+    loop.execute(ran::countDown);
+    f.await(loop, ran);
   }
 
   @CarrierTest
