@@ -43,10 +43,16 @@ final class TimerPhase extends Phase {
   /** Turns after which a busy loop reads the clock whatever its recent reading says. */
   static final int MAX_TURNS_UNREAD = 256;
 
+  /** Near the first deadline: turns between two clock reads while the recent reading stands. */
+  static final int NEAR_EVERY = 32;
+
+  private static final long NO_READING = Long.MIN_VALUE;
+
   private long passNow;
   private long passSeq;
   private long earliest; // no later than the first deadline, while the queue is not empty
   private int turnsUnread; // turns whose timers phase did not read the clock
+  private long recentAtRead = NO_READING; // the recent reading when the clock was last read
   private LoopTimer firing;
   private long firingStart;
   private long firingDeadline;
@@ -86,17 +92,33 @@ final class TimerPhase extends Phase {
   }
 
   /**
-   * Whether a timer may be due, asked without reading the clock: the clock went unread for {@link
+   * Whether to read the clock, asked without reading it: the clock went unread for {@link
    * #MAX_TURNS_UNREAD} turns (a bound on lateness should the recent reading fall behind) or since
-   * the carrier woke the loop, or the earliest deadline is within the age of the clock's recent
-   * reading. The clock is then read, and the due timers run as Node's would.
+   * the carrier woke the loop; or the first deadline has passed by the clock's recent reading (no
+   * later than now: a timer is due, and runs as Node's would); or it is within that reading's age,
+   * where one may be due (see {@link #nearTurn}). Further from it, no timer can be due.
    */
   private boolean mayBeDue() {
     if (++turnsUnread >= MAX_TURNS_UNREAD) {
+      recentAtRead = NO_READING;
       return true;
     }
     LoopClock c = loop.clock();
-    return earliest - c.recentNanoTime() <= c.recentAgeNanos();
+    long recent = c.recentNanoTime();
+    long gap = earliest - recent;
+    if (gap <= 0 || (gap <= c.recentAgeNanos() && (recent != recentAtRead || nearTurn()))) {
+      recentAtRead = recent;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Within the recent reading's age of the first deadline, where a timer may be due or not: the
+   * clock is read each time the recent reading moves, and every {@link #NEAR_EVERY} turns between.
+   */
+  private boolean nearTurn() {
+    return (turnsUnread & (NEAR_EVERY - 1)) == 0;
   }
 
   /**
@@ -104,7 +126,7 @@ final class TimerPhase extends Phase {
    * idle loop's wake-ups never ask for a recent reading, and never keep the ticker running).
    */
   void clockMayHaveMoved() {
-    turnsUnread = MAX_TURNS_UNREAD;
+    turnsUnread = MAX_TURNS_UNREAD - 1; // (the next mayBeDue counts to the bound)
   }
 
   /** Adds {@code t}, armed, to the queue; keeps {@link #earliest} a bound on the first deadline. */

@@ -21,7 +21,8 @@ import dev.loopkit.spi.LoopDriver.Next;
  * Observability. Each turn and each phase callback bumps a count as it starts (a plain store, no
  * clock): the callbacks-per-phase metric and the watchdog's progress; current names the callback
  * for the watchdog's report. Clocks are read for metrics only while a binder is attached: busy
- * time at runTurns' edges and every 64 turns, one callback and one poll-queue item in sampleEvery.
+ * time at runTurns' edges (and the clock's recent reading every 64 turns, with the queue depths),
+ * one callback and one poll-queue item in sampleEvery.
  * }</pre>
  */
 final class TurnDriver {
@@ -103,7 +104,7 @@ final class TurnDriver {
       for (int i = 0; i < maxTurns; i++) {
         Next next = turn();
         if (busyMark != NO_SAMPLE && (i & 63) == 63) {
-          flushBusy();
+          flushBusy(loop.clock().recentNanoTime()); // (exact at the edges: the sum is exact)
         }
         if (next != Next.RUN_AGAIN) {
           return next;
@@ -154,9 +155,6 @@ final class TurnDriver {
         closing.run(); // 4. the close callbacks of handles closed during the turn
         phase = TIMERS;
       }
-    }
-    if (busyMark != NO_SAMPLE) {
-      stats.publishDepths(immediates.size(), timers.size());
     }
     return whatNext();
   }
@@ -285,18 +283,26 @@ final class TurnDriver {
     }
   }
 
-  /** Adds the busy time since the last mark (while a binder is bound). */
-  private void flushBusy() {
+  /**
+   * Adds the busy time up to {@code now} and publishes the queue depths (while a binder is bound).
+   * Within runTurns, {@code now} may be the clock's recent reading, which may lag the mark: then
+   * nothing is added yet; the exact reading at the edge adds what is owed, so the sum is exact.
+   */
+  private void flushBusy(long now) {
     if (busyMark != NO_SAMPLE) {
-      long now = loop.clock().nanoTime();
-      stats.addBusy(now - busyMark);
-      busyMark = now;
+      if (now - busyMark > 0) {
+        stats.addBusy(now - busyMark);
+        busyMark = now;
+      }
+      stats.publishDepths(immediates.size(), timers.size());
     }
   }
 
   /** Counts the busy time so far and stops counting (this thread lets the loop go). */
   void stopBusyClock() {
-    flushBusy();
+    if (busyMark != NO_SAMPLE) {
+      flushBusy(loop.clock().nanoTime());
+    }
     busyMark = NO_SAMPLE;
   }
 

@@ -1,7 +1,7 @@
 package dev.loopkit.spi;
 
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -21,7 +21,9 @@ public final class OffloadExecutors {
             threads,
             10,
             TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(),
+            // a worker that finished a task spins briefly before it parks, so the next offload
+            // of a busy loop finds it awake (no unpark); an idle one parks, costing nothing
+            new LinkedTransferQueue<>(),
             driver.threadFactory(pool));
     executor.allowCoreThreadTimeOut(true);
     return executor;

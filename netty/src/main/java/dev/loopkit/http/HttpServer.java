@@ -37,11 +37,12 @@ import org.jspecify.annotations.Nullable;
  * that throws gets a 500 answer, and the exception goes to the loop's uncaught-error handler.
  *
  * <p>Lifetime: a listening server and its open connections hold a program-mode loop open, as in
- * Node, and a loop that is {@code shutdown()} keeps serving them until {@link #close} (its end
- * waits for them: so does the loop's {@code close()}, which is {@code shutdown()} and a wait; close
- * the server first). {@code shutdownNow()}, a graceful shutdown past its timeout, or a fatal error,
- * closes the listening socket and every connection at once: requests in flight are cut off (their
- * clients see the connection close) and the loop terminates.
+ * Node, but only while the loop accepts work: a loop that is {@code shutdown()} (or {@code
+ * close()}d) ends once its other work is done, whatever peers keep open, and its end closes the
+ * listening socket and every connection; a request whose answer is still owed then is cut off (its
+ * client sees the connection close). To let requests in flight finish, {@link #close} the server
+ * first and shut the loop down when its promise settles. {@code shutdownNow()}, a graceful shutdown
+ * past its timeout, or a fatal error closes everything at once.
  *
  * <p>Settings are made before {@link #listen}; the server's methods may be called from any thread.
  */

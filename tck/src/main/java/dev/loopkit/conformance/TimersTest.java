@@ -424,10 +424,13 @@ class TimersTest {
         });
     assertEquals(4, starts.size(), "runs: " + starts);
     assertTrue(starts.get(1) - starts.get(0) >= 70 * MS, "runs: " + starts);
+    // The next run is due a period after the previous one started, as the loop saw it; the
+    // callback reads the clock a moment later (longer on a loaded machine), so a gap may be a
+    // little short of a period, while catching up would put runs back to back: half a period.
     for (int i = 2; i < starts.size(); i++) {
       assertTrue(
-          starts.get(i) - starts.get(i - 1) >= 20 * MS,
-          "run " + i + " came less than a period after the previous (caught up): " + starts);
+          starts.get(i) - starts.get(i - 1) >= 10 * MS,
+          "run " + i + " came right after the previous (caught up): " + starts);
     }
     if (f.has(Capability.VIRTUAL_TIME)) {
       assertEquals(List.of(20 * MS, 90 * MS, 110 * MS, 130 * MS), starts);
