@@ -1374,9 +1374,18 @@ public final class Promise<T extends @Nullable Object> implements CompletionStag
   /** A reaction: a microtask that reads the settled result of its source. */
   private abstract static class Reaction implements Runnable, Abandonable {
     private final Promise<?> source;
+    // the reaction decorated, with the context of the code that added it; null: nothing to carry
+    private final @Nullable Runnable captured;
 
     Reaction(Promise<?> source) {
       this.source = source;
+      if (PromiseHost.capturing()) {
+        Runnable bare = this::react;
+        Runnable c = source.host.capture(bare);
+        this.captured = c == bare ? null : c;
+      } else {
+        this.captured = null;
+      }
     }
 
     /** The loop ended before this reaction could run: nothing owed, unless a subclass says. */
@@ -1386,8 +1395,17 @@ public final class Promise<T extends @Nullable Object> implements CompletionStag
     abstract void onSettled(Object result);
 
     @Override
-    @SuppressWarnings("NullAway") // queued only once the source has settled: its result is set
     public final void run() {
+      Runnable c = captured;
+      if (c == null) {
+        react();
+      } else {
+        c.run();
+      }
+    }
+
+    @SuppressWarnings("NullAway") // queued only once the source has settled: its result is set
+    private void react() {
       onSettled(source.result);
     }
   }
