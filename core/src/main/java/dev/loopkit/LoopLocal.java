@@ -41,6 +41,7 @@ import org.jspecify.annotations.Nullable;
  *
  * @param <T> the type of the value
  */
+@SuppressWarnings("exports") // JSpecify's annotations: compile time only (module-info)
 public final class LoopLocal<T extends @Nullable Object> {
   private final int slot = LoopContext.newSlot();
   private final T defaultValue;

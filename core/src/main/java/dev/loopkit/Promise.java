@@ -1377,6 +1377,7 @@ public final class Promise<T extends @Nullable Object> implements CompletionStag
     // the reaction decorated, with the context of the code that added it; null: nothing to carry
     private final @Nullable Runnable captured;
 
+    @SuppressWarnings("ReferenceEquality") // capture returns its argument when nothing to carry
     Reaction(Promise<?> source) {
       this.source = source;
       if (PromiseHost.capturing()) {
