@@ -28,7 +28,10 @@ import org.jspecify.annotations.Nullable;
  *       of the {@code run} it is inside, if any.
  *   <li>After each callback the previous context is back, whether the callback returned or threw: a
  *       value never leaks into another callback on the same thread. Callbacks scheduled with no
- *       context (and I/O and close callbacks, which are not scheduled by a callback) see none.
+ *       context see none, and so do the callbacks that are not captured: I/O events, close
+ *       callbacks ({@link Handle#close(Runnable)}), the uncaught-error and rejection handlers. (On
+ *       {@code manual}, turns run on the thread that steps them: stepping inside a {@code run}
+ *       lends its value to those callbacks.)
  * </ul>
  *
  * <p>Values are set only by {@code run} and {@code call}, for the extent of their callback; there

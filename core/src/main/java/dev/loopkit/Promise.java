@@ -1304,9 +1304,20 @@ public final class Promise<T extends @Nullable Object> implements CompletionStag
     }
   }
 
+  @SuppressWarnings("ReferenceEquality") // capture returns its argument when nothing to carry
   private void addReaction(Reaction reaction) {
+    if (PromiseHost.capturing()) { // (one static read until a LoopLocal or a decorator is used)
+      Runnable c = host.capture(reaction); // on the adding thread: its context
+      if (c != reaction) {
+        reaction = new Captured(reaction, c);
+      }
+    }
+    enqueueReaction(reaction);
+  }
+
+  private void enqueueReaction(Reaction reaction) {
     if (!host.inEventLoop()) {
-      if (!host.handIn(() -> addReaction(reaction))) {
+      if (!host.handIn(() -> enqueueReaction(reaction))) {
         abandon(reaction); // the loop has terminated: it could never run
       }
       return;
@@ -1374,19 +1385,9 @@ public final class Promise<T extends @Nullable Object> implements CompletionStag
   /** A reaction: a microtask that reads the settled result of its source. */
   private abstract static class Reaction implements Runnable, Abandonable {
     private final Promise<?> source;
-    // the reaction decorated, with the context of the code that added it; null: nothing to carry
-    private final @Nullable Runnable captured;
 
-    @SuppressWarnings("ReferenceEquality") // capture returns its argument when nothing to carry
     Reaction(Promise<?> source) {
       this.source = source;
-      if (PromiseHost.capturing()) {
-        Runnable bare = this::react;
-        Runnable c = source.host.capture(bare);
-        this.captured = c == bare ? null : c;
-      } else {
-        this.captured = null;
-      }
     }
 
     /** The loop ended before this reaction could run: nothing owed, unless a subclass says. */
@@ -1396,18 +1397,34 @@ public final class Promise<T extends @Nullable Object> implements CompletionStag
     abstract void onSettled(Object result);
 
     @Override
+    @SuppressWarnings("NullAway") // queued only once the source has settled: its result is set
     public final void run() {
-      Runnable c = captured;
-      if (c == null) {
-        react();
-      } else {
-        c.run();
-      }
+      onSettled(source.result);
+    }
+  }
+
+  /**
+   * A reaction that carries the context of the code that added it (and the loop's task decorator's
+   * wrapper): made only once something may need carrying.
+   */
+  private static final class Captured extends Reaction {
+    private final Reaction reaction;
+    private final Runnable decorated; // runs the reaction with its context
+
+    Captured(Reaction reaction, Runnable decorated) {
+      super(reaction.source);
+      this.reaction = reaction;
+      this.decorated = decorated;
     }
 
-    @SuppressWarnings("NullAway") // queued only once the source has settled: its result is set
-    private void react() {
-      onSettled(source.result);
+    @Override
+    void onSettled(Object result) {
+      decorated.run();
+    }
+
+    @Override
+    public void abandon(LoopTerminatedException why) {
+      reaction.abandon(why);
     }
   }
 
