@@ -51,6 +51,10 @@ import org.jspecify.annotations.Nullable;
  * user tasks, and the loop's own items (a timer or immediate made off the loop; a hand-in: a
  * completion, a promise settled off the loop, a ref/unref/cancel). runningThread is the thread that
  * holds the loop now (volatile; inEventLoop() compares it with the caller).
+ *
+ * Context. Each entry point that takes a callback passes it through capture() on the caller's
+ * thread: one static read, then, once a LoopLocal was set or a decorator configured, LoopContext
+ * wraps it with the caller's context and the decorator's wrapper (see LoopContext).
  * }</pre>
  */
 public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.loopkit.Loop;
 import dev.loopkit.LoopConfig;
 import dev.loopkit.LoopLocal;
+import dev.loopkit.LoopTerminatedException;
 import dev.loopkit.Promise;
 import dev.loopkit.TaskDecorator;
 import dev.loopkit.Timer;
@@ -638,6 +639,18 @@ class LoopLocalTest {
             notRefused.add("setImmediate");
           } catch (RejectedExecutionException expected) {
             // as without a context
+          }
+          // a reaction that can never run: its promise is rejected, as without a context
+          Promise<Object> derived = Promise.resolve(loop, 1).then(v -> v);
+          try {
+            derived.toCompletableFuture().get(0, TimeUnit.SECONDS);
+            notRefused.add("then: fulfilled");
+          } catch (java.util.concurrent.ExecutionException e) {
+            if (!(e.getCause() instanceof LoopTerminatedException)) {
+              notRefused.add("then: rejected with " + e.getCause());
+            }
+          } catch (Exception e) {
+            notRefused.add("then: " + e);
           }
         });
     assertEquals(List.of(), notRefused);
