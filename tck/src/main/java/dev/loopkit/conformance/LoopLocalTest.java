@@ -547,6 +547,25 @@ class LoopLocalTest {
     assertEquals(0, ran.get(), "nothing was scheduled");
   }
 
+  @CarrierTest
+  void whatADecoratorThrowsReachesTheSchedulingCallWhichSchedulesNothing(LoopFixture f) {
+    AtomicInteger ran = new AtomicInteger();
+    Loop loop =
+        f.newLoop(
+            b ->
+                b.taskDecorator(
+                    task -> {
+                      throw new IllegalStateException("test: expected, a decorator that throws");
+                    }));
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> loop.setImmediate(ran::incrementAndGet));
+    assertEquals("test: expected, a decorator that throws", e.getMessage());
+    assertThrows(IllegalStateException.class, () -> loop.execute(ran::incrementAndGet));
+    loop.shutdown();
+    f.await(loop, loop.terminationFuture());
+    assertEquals(0, ran.get(), "nothing was scheduled");
+  }
+
   @Test
   void badLocalArgumentsAreRefusedNamingThem() {
     assertEquals(
