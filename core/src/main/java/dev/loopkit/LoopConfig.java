@@ -206,6 +206,7 @@ public final class LoopConfig {
   private final @Nullable ErrorHandler uncaughtErrorHandler;
   private final @Nullable ErrorHandler unhandledRejectionHandler;
   private final @Nullable Consumer<LoopBlockedWarning> blockedLoopHandler;
+  private final @Nullable TaskDecorator taskDecorator;
 
   private LoopConfig(Builder b) {
     Map<String, String> raw = new TreeMap<>();
@@ -236,6 +237,7 @@ public final class LoopConfig {
     this.uncaughtErrorHandler = b.uncaughtErrorHandler;
     this.unhandledRejectionHandler = b.unhandledRejectionHandler;
     this.blockedLoopHandler = b.blockedLoopHandler;
+    this.taskDecorator = b.taskDecorator;
     validate();
   }
 
@@ -541,6 +543,11 @@ public final class LoopConfig {
     return Optional.ofNullable(blockedLoopHandler);
   }
 
+  /** The task decorator given to the builder, if any. */
+  public Optional<TaskDecorator> taskDecorator() {
+    return Optional.ofNullable(taskDecorator);
+  }
+
   /** The raw value of {@code key}, if set by any source (defaults included). */
   public Optional<String> get(String key) {
     return Optional.ofNullable(values.get(key));
@@ -644,6 +651,7 @@ public final class LoopConfig {
     private @Nullable ErrorHandler uncaughtErrorHandler;
     private @Nullable ErrorHandler unhandledRejectionHandler;
     private @Nullable Consumer<LoopBlockedWarning> blockedLoopHandler;
+    private @Nullable TaskDecorator taskDecorator;
 
     private Builder() {}
 
@@ -724,6 +732,16 @@ public final class LoopConfig {
      */
     public Builder onBlockedLoop(Consumer<LoopBlockedWarning> handler) {
       this.blockedLoopHandler = requireNonNull(handler, "handler");
+      return this;
+    }
+
+    /**
+     * Wraps every callback the loop is given, when it is given, on the scheduling thread (Reactor's
+     * {@code onScheduleHook}): see {@link TaskDecorator} for which callbacks it sees. Code only: no
+     * configuration key sets it. A later call replaces an earlier one.
+     */
+    public Builder taskDecorator(TaskDecorator decorator) {
+      this.taskDecorator = requireNonNull(decorator, "decorator");
       return this;
     }
 

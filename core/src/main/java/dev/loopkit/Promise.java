@@ -1304,9 +1304,20 @@ public final class Promise<T extends @Nullable Object> implements CompletionStag
     }
   }
 
+  @SuppressWarnings("ReferenceEquality") // capture returns its argument when nothing to carry
   private void addReaction(Reaction reaction) {
+    if (PromiseHost.capturing()) { // (one static read until a LoopLocal or a decorator is used)
+      Runnable c = host.capture(reaction); // on the adding thread: its context
+      if (c != reaction) {
+        reaction = new Captured(reaction, c);
+      }
+    }
+    enqueueReaction(reaction);
+  }
+
+  private void enqueueReaction(Reaction reaction) {
     if (!host.inEventLoop()) {
-      if (!host.handIn(() -> addReaction(reaction))) {
+      if (!host.handIn(() -> enqueueReaction(reaction))) {
         abandon(reaction); // the loop has terminated: it could never run
       }
       return;
@@ -1389,6 +1400,31 @@ public final class Promise<T extends @Nullable Object> implements CompletionStag
     @SuppressWarnings("NullAway") // queued only once the source has settled: its result is set
     public final void run() {
       onSettled(source.result);
+    }
+  }
+
+  /**
+   * A reaction that carries the context of the code that added it (and the loop's task decorator's
+   * wrapper): made only once something may need carrying.
+   */
+  private static final class Captured extends Reaction {
+    private final Reaction reaction;
+    private final Runnable decorated; // runs the reaction with its context
+
+    Captured(Reaction reaction, Runnable decorated) {
+      super(reaction.source);
+      this.reaction = reaction;
+      this.decorated = decorated;
+    }
+
+    @Override
+    void onSettled(Object result) {
+      decorated.run();
+    }
+
+    @Override
+    public void abandon(LoopTerminatedException why) {
+      reaction.abandon(why);
     }
   }
 

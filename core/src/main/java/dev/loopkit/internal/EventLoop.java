@@ -11,6 +11,7 @@ import dev.loopkit.LoopConfig;
 import dev.loopkit.LoopTerminatedException;
 import dev.loopkit.ManualControl;
 import dev.loopkit.Promise;
+import dev.loopkit.TaskDecorator;
 import dev.loopkit.Timer;
 import dev.loopkit.spi.Carrier;
 import dev.loopkit.spi.CarrierProvider;
@@ -50,6 +51,10 @@ import org.jspecify.annotations.Nullable;
  * user tasks, and the loop's own items (a timer or immediate made off the loop; a hand-in: a
  * completion, a promise settled off the loop, a ref/unref/cancel). runningThread is the thread that
  * holds the loop now (volatile; inEventLoop() compares it with the caller).
+ *
+ * Context. Each entry point that takes a callback passes it through capture() on the caller's
+ * thread: one static read, then, once a LoopLocal was set or a decorator configured, LoopContext
+ * wraps it with the caller's context and the decorator's wrapper (see LoopContext).
  * }</pre>
  */
 public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
@@ -82,6 +87,7 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
   final KeepAlives keepAlives = new KeepAlives(this);
   final IoPolling io = new IoPolling(this);
   private final Watchdog.Watch watch; // null: no watchdog
+  private final @Nullable TaskDecorator decorator; // null: none
 
   // ---- shared with other threads ----
   volatile Thread runningThread; // the thread that holds the loop now (see Suspensions)
@@ -92,6 +98,10 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
     this.name = config.name() + "-" + LOOP_SEQ.incrementAndGet();
     CarrierProvider provider = Carriers.provider(config);
     this.carrierName = provider.name();
+    this.decorator = config.taskDecorator().orElse(null);
+    if (decorator != null) {
+      LoopContext.decoratorConfigured();
+    }
     this.clock = config.clock().orElseGet(provider::defaultClock);
     this.driver = new TurnDriver(this);
     this.timers = driver.timers;
@@ -203,20 +213,22 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
   @Override
   public void nextTick(Runnable callback) {
     requireNonNull(callback, "callback");
+    Runnable tick = capture(callback);
     if (inEventLoop()) {
-      microtasks.addTick(callback);
+      microtasks.addTick(tick);
     } else {
-      execute(() -> microtasks.addTick(callback));
+      pollQueue.submit((Runnable) () -> microtasks.addTick(tick), "execute");
     }
   }
 
   @Override
   public void queueMicrotask(Runnable callback) {
     requireNonNull(callback, "callback");
+    Runnable microtask = capture(callback);
     if (inEventLoop()) {
-      microtasks.add(callback);
+      microtasks.add(microtask);
     } else {
-      execute(() -> microtasks.add(callback));
+      pollQueue.submit((Runnable) () -> microtasks.add(microtask), "execute");
     }
   }
 
@@ -225,35 +237,39 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
     requireNonNull(callback, "callback");
     if (inEventLoop()) {
       checkAccepting("setImmediate");
-      return immediates.add(callback);
+      return immediates.add(capture(callback));
     }
-    ImmediateTask im = new ImmediateTask(this, ids.getAndIncrement(), callback);
+    ImmediateTask im = new ImmediateTask(this, ids.getAndIncrement(), capture(callback));
     pollQueue.submit(im, "setImmediate");
     return im;
   }
 
   @Override
   public Timer setTimeout(Runnable callback, long delayMillis) {
-    return timers.setTimer(callback, delayMillis, false, "setTimeout", null);
+    requireNonNull(callback, "callback");
+    return timers.setTimer(capture(callback), delayMillis, false, "setTimeout", null);
   }
 
   @Override
   public Timer setTimeout(Runnable callback, Duration delay) {
     requireNonNull(delay, "delay");
+    requireNonNull(callback, "callback");
     return timers.setTimer(
-        callback, TimerPhase.millisOf(delay, "delay"), false, "setTimeout", null);
+        capture(callback), TimerPhase.millisOf(delay, "delay"), false, "setTimeout", null);
   }
 
   @Override
   public Timer setInterval(Runnable callback, long periodMillis) {
-    return timers.setTimer(callback, periodMillis, true, "setInterval", null);
+    requireNonNull(callback, "callback");
+    return timers.setTimer(capture(callback), periodMillis, true, "setInterval", null);
   }
 
   @Override
   public Timer setInterval(Runnable callback, Duration period) {
     requireNonNull(period, "period");
+    requireNonNull(callback, "callback");
     return timers.setTimer(
-        callback, TimerPhase.millisOf(period, "period"), true, "setInterval", null);
+        capture(callback), TimerPhase.millisOf(period, "period"), true, "setInterval", null);
   }
 
   @Override
@@ -264,14 +280,15 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
   @Override
   public <T> Promise<T> offload(Callable<T> task) {
     requireNonNull(task, "task");
-    return offloads.offload(offloads.pool(null), task);
+    return offloads.offload(offloads.pool(null), capture(task));
   }
 
   @Override
   public <T> Promise<T> offload(String pool, Callable<T> task) {
     requireNonNull(pool, "pool");
     requireNonNull(task, "task");
-    return offloads.offload(offloads.pool(pool), task);
+    OffloadPool p = offloads.pool(pool);
+    return offloads.offload(p, capture(task));
   }
 
   @Override
@@ -282,7 +299,21 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
   @Override
   public void execute(Runnable task) {
     requireNonNull(task, "task");
-    pollQueue.submit(task, "execute");
+    pollQueue.submit(capture(task), "execute");
+  }
+
+  // ==== context that follows the work (see LoopContext)
+
+  /** {@code callback} as it will run: decorated, with the caller's context (any thread). */
+  @Override
+  Runnable capture(Runnable callback) {
+    return LoopContext.capturing ? LoopContext.capture(callback, decorator) : callback;
+  }
+
+  /** As {@link #capture(Runnable)}, for a task with a result. */
+  @Override
+  <V extends @Nullable Object> Callable<V> capture(Callable<V> task) {
+    return LoopContext.capturing ? LoopContext.capture(task, decorator) : task;
   }
 
   // ==== the lifecycle (Lifecycle has the table of what each state does to pending work)
@@ -405,7 +436,7 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
     if (inEventLoop()) {
       m.start();
     } else {
-      execute(m::start);
+      pollQueue.submit((Runnable) m::start, "execute"); // the loop's own: not the decorator's
     }
     return m;
   }

@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The JDK face of the loop ({@code ScheduledExecutorService}): {@code schedule*} as timers whose
@@ -39,6 +40,12 @@ abstract class ExecutorFace extends Lifecycle implements ScheduledExecutorServic
 
   /** Whether the loop's turns run without the caller stepping them (all but manual). */
   abstract boolean turnsRunUnattended();
+
+  /** {@code callback} as it will run: decorated, with the caller's context (see LoopContext). */
+  abstract Runnable capture(Runnable callback);
+
+  /** As {@link #capture(Runnable)}, for a task with a result. */
+  abstract <V extends @Nullable Object> Callable<V> capture(Callable<V> task);
 
   // ---- invoke* : blocking calls from the loop are refused ----
 
@@ -95,13 +102,19 @@ abstract class ExecutorFace extends Lifecycle implements ScheduledExecutorServic
     requireNonNull(command, "command");
     return timers()
         .schedule(
-            Executors.callable(command), delay, unit, 0, ScheduledTask.Repeat.ONCE, "schedule");
+            Executors.callable(capture(command)),
+            delay,
+            unit,
+            0,
+            ScheduledTask.Repeat.ONCE,
+            "schedule");
   }
 
   @Override
   public <V> ScheduledFuture<V> schedule(Callable<V> callable, long delay, TimeUnit unit) {
     requireNonNull(callable, "callable");
-    return timers().schedule(callable, delay, unit, 0, ScheduledTask.Repeat.ONCE, "schedule");
+    return timers()
+        .schedule(capture(callable), delay, unit, 0, ScheduledTask.Repeat.ONCE, "schedule");
   }
 
   @Override
@@ -137,7 +150,7 @@ abstract class ExecutorFace extends Lifecycle implements ScheduledExecutorServic
     }
     return timers()
         .schedule(
-            Executors.callable(command),
+            Executors.callable(capture(command)),
             initialDelay,
             unit,
             TimerPhase.clampDelay(unit.toNanos(every)),

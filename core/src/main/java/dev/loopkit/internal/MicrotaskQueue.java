@@ -104,6 +104,11 @@ final class MicrotaskQueue implements PromiseHost {
   // ---- PromiseHost ----
 
   @Override
+  public Runnable capture(Runnable reaction) {
+    return loop.capture(reaction);
+  }
+
+  @Override
   public Loop loop() {
     return loop;
   }

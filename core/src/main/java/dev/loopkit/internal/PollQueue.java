@@ -217,10 +217,11 @@ final class PollQueue {
         }
         case ImmediateTask im -> im.cancel();
         default -> {
-          if (item instanceof Future<?> f) {
+          Object task = LoopContext.unwrap(item); // what the caller scheduled
+          if (task instanceof Future<?> f) {
             f.cancel(false);
           }
-          never.add((Runnable) item);
+          never.add((Runnable) task);
         }
       }
     }

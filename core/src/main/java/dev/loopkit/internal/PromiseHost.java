@@ -25,6 +25,20 @@ public interface PromiseHost {
     return loop == null ? null : loop.microtasks;
   }
 
+  /**
+   * Whether a reaction should ask {@link #capture}: false until a {@code LoopLocal} value is set or
+   * a loop with a task decorator is made (one static read).
+   */
+  static boolean capturing() {
+    return LoopContext.capturing;
+  }
+
+  /**
+   * {@code reaction} as it will run: decorated, with the context of the thread adding it; {@code
+   * reaction} itself if there is nothing to carry.
+   */
+  Runnable capture(Runnable reaction);
+
   /** The loop. */
   Loop loop();
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.loopkit.Immediate;
 import dev.loopkit.Loop;
+import dev.loopkit.LoopLocal;
 import dev.loopkit.ManualControl;
 import dev.loopkit.Promise;
 import dev.loopkit.Timer;
@@ -204,6 +205,44 @@ class EdgeMatrixTest {
   @CarrierTest
   void fatalErrorInASubmittedCallableStopsAndFailsItsFuture(LoopFixture f) throws Exception {
     check(f, Stop.FATAL_IN_SUBMIT);
+  }
+
+  // ---- the matrix again, every item carrying a context and a task decorator's wrapper ---------
+
+  @CarrierTest
+  void shutdownLetsEveryPendingItemFinishCarryingAContext(LoopFixture f) throws Exception {
+    carried = true;
+    check(f, Stop.SHUTDOWN);
+  }
+
+  @CarrierTest
+  void shutdownNowReturnsCancelsRejectsAndDropsCarryingAContext(LoopFixture f) throws Exception {
+    carried = true;
+    check(f, Stop.SHUTDOWN_NOW);
+  }
+
+  @CarrierTest
+  void closeLetsEveryPendingItemFinishCarryingAContext(LoopFixture f) throws Exception {
+    carried = true;
+    check(f, Stop.CLOSE);
+  }
+
+  @CarrierTest
+  void gracefulTimeoutStopsAndKeepsTheUnrunTasksCarryingAContext(LoopFixture f) throws Exception {
+    carried = true;
+    check(f, Stop.GRACEFUL_TIMEOUT);
+  }
+
+  @CarrierTest
+  void fatalErrorInASubmittedCallableStopsCarryingAContext(LoopFixture f) throws Exception {
+    carried = true;
+    check(f, Stop.FATAL_IN_SUBMIT);
+  }
+
+  @CarrierTest
+  void fatalErrorInAMicrotaskStopsCarryingAContext(LoopFixture f) throws Exception {
+    carried = true;
+    check(f, Stop.FATAL_IN_MICROTASK);
   }
 
   // ---- a graceful timeout with a callback running past it ---------------------------------------
@@ -455,11 +494,19 @@ class EdgeMatrixTest {
     }
   }
 
+  /**
+   * Whether every item is handed in inside {@link LoopLocal#call} on a loop with a task decorator
+   * that wraps each callback: the outcomes must be the same.
+   */
+  private boolean carried;
+
+  private static final LoopLocal<String> CONTEXT = LoopLocal.create();
+
   private void check(LoopFixture f, Stop stop) throws Exception {
-    String where = stop + " on " + f.setup();
+    String where = stop + (carried ? " carrying a context" : "") + " on " + f.setup();
     Facts observed;
     try {
-      observed = run(f, stop);
+      observed = carried ? CONTEXT.call("edge", () -> run(f, stop)) : run(f, stop);
     } catch (Exception | AssertionError e) {
       throw new AssertionError(where + ": " + e, e);
     }
@@ -487,7 +534,12 @@ class EdgeMatrixTest {
     boolean drains = stop.drains();
     OutOfMemoryError error = new OutOfMemoryError("test: expected by the test");
     // One cpu worker on every carrier: the second offload waits behind the first.
-    Loop loop = f.newLoop(b -> b.set("loopkit.pool.cpu.size", 1));
+    Loop loop =
+        f.newLoop(
+            b ->
+                carried
+                    ? b.set("loopkit.pool.cpu.size", 1).taskDecorator(t -> () -> t.run())
+                    : b.set("loopkit.pool.cpu.size", 1));
     ManualControl m = manual ? ManualControl.of(loop) : null;
     CompletableFuture<Void> termination = loop.terminationFuture();
     Map<Item, AtomicInteger> ran = new EnumMap<>(Item.class);
