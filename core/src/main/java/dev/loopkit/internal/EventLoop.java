@@ -511,21 +511,7 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
   /** {@link IoPoller#attach}: the poller the poll phase polls from now on (any thread). */
   public IoPoller.Host attachIo(IoPoller poller) {
     io.attach(poller);
-    return new IoPoller.Host() {
-      @Override
-      public boolean handIn(Runnable task) {
-        return pollQueue.handIn(requireNonNull(task, "task"), true);
-      }
-
-      @Override
-      public void runCallback(Runnable callback) {
-        requireNonNull(callback, "callback");
-        if (!inEventLoop()) {
-          throw new IllegalStateException("runCallback is for the loop " + name() + "'s thread");
-        }
-        driver.runNested(callback);
-      }
-    };
+    return io.host();
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.loopkit.internal;
 
 import dev.loopkit.spi.IoPoller;
 import java.util.ArrayDeque;
+import java.util.Objects;
 
 /**
  * The I/O part of the poll phase: the loop's {@link IoPoller}, if one is attached, and the ready
@@ -63,6 +64,26 @@ final class IoPolling {
     } else if (!loop.pollQueue.handIn(() -> active = p, true)) {
       throw new IllegalStateException("the loop " + loop.name() + " has terminated: no I/O on it");
     }
+  }
+
+  /** What an attached poller hands the loop its work through (any thread). */
+  IoPoller.Host host() {
+    return new IoPoller.Host() {
+      @Override
+      public boolean handIn(Runnable task) {
+        return loop.pollQueue.handIn(Objects.requireNonNull(task, "task"), true);
+      }
+
+      @Override
+      public void runCallback(Runnable callback) {
+        Objects.requireNonNull(callback, "callback");
+        if (!loop.inEventLoop()) {
+          throw new IllegalStateException(
+              "runCallback is for the loop " + loop.name() + "'s thread");
+        }
+        loop.driver.runNested(callback);
+      }
+    };
   }
 
   /** Whether a poller is attached (any thread). */

@@ -16,9 +16,10 @@ import org.jspecify.annotations.Nullable;
  * One daemon thread (loopkit-ticker) for the whole JVM publishes the clock about every TICK while
  * someone reads it. A reader marks that it read (an opaque store, only when the mark is clear: one
  * store per tick at most); a tick clears the mark. After IDLE_TICKS ticks without a reader the
- * thread publishes STALE and parks until a reader finds STALE and unparks it, so an idle JVM pays
- * nothing. A reader that finds STALE reads the clock itself: recent() is never later than the
- * clock, and, while the thread keeps up, never older than MAX_AGE.
+ * thread publishes STALE and ends, so an idle JVM pays nothing and keeps no thread; a reader that
+ * finds STALE starts a new one. A reader that finds STALE
+ * reads the clock itself: recent() is never later than the clock, and, while the thread keeps up,
+ * never older than MAX_AGE.
  * }</pre>
  */
 final class Ticker {
@@ -74,20 +75,20 @@ final class Ticker {
       return; // another reader woke it; it publishes shortly
     }
     ASKED.setVolatile(true);
-    Thread t = started;
-    if (t == null) {
-      Thread fresh =
-          Thread.ofPlatform().name("loopkit-ticker").daemon(true).unstarted(Ticker::publishLoop);
-      if (STARTED.compareAndSet((Thread) null, fresh)) {
-        fresh.start();
-        return;
-      }
-      t = started;
+    Thread t = started; // (after asked: a ticker that ends reads asked after clearing started)
+    if (t != null) {
+      LockSupport.unpark(t);
+      return;
     }
-    LockSupport.unpark(t);
+    Thread fresh =
+        Thread.ofPlatform().name("loopkit-ticker").daemon(true).unstarted(Ticker::publishLoop);
+    if (STARTED.compareAndSet((Thread) null, fresh)) {
+      fresh.start();
+    }
   }
 
   private static void publishLoop() {
+    Thread self = Thread.currentThread();
     int idle = 0;
     for (; ; ) {
       published = LoopClock.system().nanoTime();
@@ -97,10 +98,11 @@ final class Ticker {
         idle = 0;
       } else if (++idle >= IDLE_TICKS) {
         published = STALE;
-        while (!(boolean) ASKED.getVolatile()) {
-          LockSupport.park(Ticker.class); // until a reader finds STALE and unparks it
+        started = null; // a reader that finds STALE from now on starts a new ticker
+        if (!(boolean) ASKED.getVolatile() || !STARTED.compareAndSet((Thread) null, self)) {
+          return; // no reader asked meanwhile, or one started a new ticker: this one ends
         }
-        idle = 0;
+        idle = 0; // a reader asked while it was ending, and may only have unparked it: go on
       }
     }
   }
