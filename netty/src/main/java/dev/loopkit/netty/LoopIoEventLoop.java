@@ -13,6 +13,7 @@ import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandle;
 import io.netty.channel.IoHandler;
 import io.netty.channel.IoRegistration;
+import io.netty.channel.local.LocalIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.AbstractScheduledEventExecutor;
 import io.netty.util.concurrent.DefaultPromise;
@@ -52,6 +53,7 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
   private final Promise<Void> terminated = new DefaultPromise<>(GlobalEventExecutor.INSTANCE);
   private Timer scheduledTimer; // loop: armed for Netty's earliest scheduled task
   private long scheduledTimerDeadline;
+  private int localFlushes; // loop: local channels' flushes running (see LocalHop)
 
   LoopIoEventLoop(Loop loop) {
     this.loop = loop;
@@ -70,6 +72,20 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
   /** How the Node-style API calls its users' callbacks on this loop. */
   Events events() {
     return events;
+  }
+
+  /** A local channel's flush starts (loop): what it delivers to a peer waits for a task. */
+  void localFlushStarted() {
+    localFlushes++;
+  }
+
+  void localFlushEnded() {
+    localFlushes--;
+  }
+
+  /** Whether a local channel's flush is running (loop). */
+  boolean inLocalFlush() {
+    return localFlushes > 0;
   }
 
   // ---- the thread and the tasks ----
@@ -190,7 +206,7 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
 
   @Override
   public boolean isIoType(Class<? extends IoHandler> handlerType) {
-    return handlerType == NioIoHandler.class;
+    return handlerType == NioIoHandler.class || handlerType == LocalIoHandler.class;
   }
 
   @Override

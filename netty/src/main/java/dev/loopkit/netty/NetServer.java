@@ -10,11 +10,15 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalServerChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.Objects;
 import java.util.Set;
@@ -123,7 +127,43 @@ public final class NetServer {
     if (!listenCalled.compareAndSet(false, true)) {
       throw new IllegalStateException("listen was called on this server already");
     }
-    Promise<InetSocketAddress> bound = Net.resolve(loop, host, port).thenCompose(this::bind);
+    Promise<InetSocketAddress> bound =
+        Net.resolve(loop, host, port)
+            .thenCompose(at -> bind(at, NioServerSocketChannel.class))
+            .then(a -> (InetSocketAddress) a);
+    return settle(bound);
+  }
+
+  /**
+   * Listens on {@code address} of Netty's local transport: in-process connections, made by {@link
+   * Net#connect(Loop, LocalAddress)}, that run on every carrier, {@code manual} included (there a
+   * test steps server and clients deterministically, in virtual time). {@link LocalAddress#ANY}
+   * picks a fresh address. The server is the same otherwise; its {@link #address()} stays null (the
+   * promise gives the bound address). From any thread.
+   *
+   * @return a promise of the bound address; rejected with the cause if binding fails (the address
+   *     is taken, say), as {@link #listen(String, int)}'s
+   * @throws IllegalArgumentException if the server's options ask for TLS (not on the local
+   *     transport)
+   * @throws IllegalStateException if {@code listen} was called on this server before
+   * @throws java.util.concurrent.RejectedExecutionException if the loop is shut down
+   */
+  public Promise<LocalAddress> listen(LocalAddress address) {
+    Objects.requireNonNull(address, "address");
+    Net.checkNoTls(options);
+    Net.checkRunning(loop, "listen");
+    if (!listenCalled.compareAndSet(false, true)) {
+      throw new IllegalStateException("listen was called on this server already");
+    }
+    Promise<LocalAddress> bound =
+        Promise.resolve(loop, (SocketAddress) address)
+            .thenCompose(at -> bind(at, LocalServerChannel.class))
+            .then(a -> (LocalAddress) a);
+    return settle(bound);
+  }
+
+  /** Settles a listen: the error callback, the close that may wait for it. */
+  private <A> Promise<A> settle(Promise<A> bound) {
     Consumer<Throwable> errors = onError;
     var unused =
         bound.handle(
@@ -135,7 +175,7 @@ public final class NetServer {
               maybeClosed();
               return null;
             });
-    Promise<InetSocketAddress> result = bound.then(a -> a);
+    Promise<A> result = bound.then(a -> a);
     if (errors != null) {
       markHandled(result); // the error callback handles a failure
     }
@@ -146,11 +186,11 @@ public final class NetServer {
     var unused = p.catchError(e -> null);
   }
 
-  private Promise<InetSocketAddress> bind(InetSocketAddress at) {
+  private Promise<SocketAddress> bind(SocketAddress at, Class<? extends ServerChannel> type) {
     ChannelFuture f =
         new ServerBootstrap()
             .group(io)
-            .channel(NioServerSocketChannel.class)
+            .channel(type)
             .handler(new Acceptor())
             .childHandler(new ChannelInboundHandlerAdapter()) // (unused: Acceptor registers)
             .bind(at);
@@ -159,8 +199,8 @@ public final class NetServer {
             ch -> {
               listening = ch;
               var unused = ch.closeFuture().addListener(c -> listeningClosed());
-              InetSocketAddress a = (InetSocketAddress) ch.localAddress();
-              address = a;
+              SocketAddress a = ch.localAddress();
+              address = a instanceof InetSocketAddress inet ? inet : null;
               if (closeCalled.get()) {
                 NetSocket.close(ch); // closed while binding
               }
@@ -168,7 +208,7 @@ public final class NetServer {
             });
   }
 
-  /** The bound address, or null while not listening. */
+  /** The bound address, or null while not listening (or listening on the local transport). */
   public @Nullable InetSocketAddress address() {
     return address;
   }

@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.local.LocalChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
@@ -147,6 +148,9 @@ public final class NetSocket {
       }
       ch.pipeline().addLast(h);
       secured = true;
+    }
+    if (ch instanceof LocalChannel) {
+      ch.pipeline().addFirst(new LocalHop((LoopIoEventLoop) NettyLoops.eventLoop(loop)));
     }
     ch.pipeline().addLast(new SocketPipe(this));
   }
@@ -397,13 +401,13 @@ public final class NetSocket {
   /** The peer's address, or null before a client is connected. */
   public @Nullable InetSocketAddress remoteAddress() {
     Channel ch = channel;
-    return ch == null ? null : (InetSocketAddress) ch.remoteAddress();
+    return ch != null && ch.remoteAddress() instanceof InetSocketAddress a ? a : null;
   }
 
   /** This end's address, or null before a client is connected. */
   public @Nullable InetSocketAddress localAddress() {
     Channel ch = channel;
-    return ch == null ? null : (InetSocketAddress) ch.localAddress();
+    return ch != null && ch.localAddress() instanceof InetSocketAddress a ? a : null;
   }
 
   /** How this socket's loop runs its events. */
