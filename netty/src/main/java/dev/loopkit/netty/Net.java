@@ -164,7 +164,8 @@ public final class Net {
     checkRunning(loop, "connect");
     NetSocket socket = new NetSocket(loop, options, null);
     LoopIoEventLoop io = (LoopIoEventLoop) NettyLoops.eventLoop(loop);
-    onLoop(loop, io, () -> open(io, socket, LocalChannel.class, address, options, null, null, 0));
+    // (always in a task: a refused connection fails at once, after the caller set its callbacks)
+    io.execute(() -> open(io, socket, LocalChannel.class, address, options, null, null, 0));
     return socket;
   }
 
