@@ -12,7 +12,6 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.local.LocalAddress;
 import io.netty.channel.local.LocalChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.IdentityCipherSuiteFilter;
 import io.netty.handler.ssl.JdkSslContext;
@@ -126,7 +125,7 @@ public final class Net {
             resolve(loop, host, port)
                 .then(
                     address -> {
-                      open(io, socket, NioSocketChannel.class, address, options, tls, host, port);
+                      open(io, socket, io.socketChannelType(), address, options, tls, host, port);
                       return null;
                     })
                 .catchError(

@@ -14,7 +14,6 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.local.LocalAddress;
 import io.netty.channel.local.LocalServerChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -129,7 +128,7 @@ public final class NetServer {
     }
     Promise<InetSocketAddress> bound =
         Net.resolve(loop, host, port)
-            .thenCompose(at -> bind(at, NioServerSocketChannel.class))
+            .thenCompose(at -> bind(at, io.serverChannelType()))
             .then(a -> (InetSocketAddress) a);
     return settle(bound);
   }

@@ -7,6 +7,10 @@ import io.netty.channel.IoHandle;
 import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerContext;
 import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoEvent;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.local.LocalIoHandle;
 import io.netty.channel.local.LocalIoHandler;
 import io.netty.channel.nio.NioIoEvent;
@@ -20,12 +24,13 @@ import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Netty's multiplexers as the loop's {@link IoPoller}: NIO's ({@link NioIoHandler}) for sockets,
- * made when the first socket registers, and the local transport's ({@link LocalIoHandler}) for
- * in-process channels. NIO's handler selects, and each channel that became ready is recorded and
- * handed to the loop, whose poll phase runs the channel's handling of its events. Local channels
- * have no readiness to poll: they hand their events to the loop as tasks ({@code execute}), so the
- * local handler only keeps their registrations (and is never run).
+ * Netty's multiplexers as the loop's {@link IoPoller}: NIO's ({@link NioIoHandler}) or epoll's
+ * ({@link EpollIoHandler}, if the loop's configuration chose it) for sockets, made when the first
+ * socket registers, and the local transport's ({@link LocalIoHandler}) for in-process channels.
+ * NIO's handler selects, and each channel that became ready is recorded and handed to the loop,
+ * whose poll phase runs the channel's handling of its events. Local channels have no readiness to
+ * poll: they hand their events to the loop as tasks ({@code execute}), so the local handler only
+ * keeps their registrations (and is never run).
  *
  * <pre>{@code
  * Implementation notes
@@ -35,7 +40,9 @@ import org.jspecify.annotations.Nullable;
  * ready operations into what it has pending and, if it is not waiting already, hands itself to
  * the loop as a poll-phase callback; run() then calls the channel's own handle with what was
  * pending. NIO readiness is level-triggered, so a channel not yet handled is reported again on
- * the next select: the merge keeps it to one callback. NIO's event objects are immutable, so
+ * the next select: the merge keeps it to one callback. Epoll's channels register through
+ * RecordedEpoll, the same for epoll's events (edge-triggered: a channel is reported once per
+ * change, and the merged operations wait for its callback). NIO's event objects are immutable, so
  * deferring them is safe; a registration no longer valid when its turn comes is skipped.
  *
  * Waiting: the handler blocks in select when its context says it may (canBlock), for the
@@ -84,7 +91,8 @@ final class NioPoller implements IoPoller {
       new IoHandlerContext() {
         @Override
         public boolean canBlock() {
-          return waiting;
+          // (asked again after epoll's handler armed its wake-up: a wake-up before that is seen)
+          return waiting && !woken;
         }
 
         @Override
@@ -107,7 +115,10 @@ final class NioPoller implements IoPoller {
   private IoHandler nio() {
     IoHandler h = handler;
     if (h == null) {
-      h = NioIoHandler.newFactory().newHandler(executor);
+      h =
+          executor.socketsOnEpoll()
+              ? EpollIoHandler.newFactory().newHandler(executor)
+              : NioIoHandler.newFactory().newHandler(executor);
       h.initialize();
       handler = h;
     }
@@ -237,13 +248,88 @@ final class NioPoller implements IoPoller {
     if (handle instanceof LocalIoHandle l) {
       return local.register(new Counted(l));
     }
-    return nio().register(new Recorded((NioIoHandle) handle));
+    if (handle instanceof EpollIoHandle e && executor.socketsOnEpoll()) {
+      return nio().register(new RecordedEpoll(e));
+    }
+    if (!(handle instanceof NioIoHandle n)) {
+      throw new IllegalArgumentException(
+          "the loop's sockets are "
+              + (executor.socketsOnEpoll() ? "epoll's" : "NIO's")
+              + ": a channel of another transport cannot register ("
+              + handle.getClass().getName()
+              + ")");
+    }
+    return nio().register(new Recorded(n));
   }
 
   boolean isCompatible(Class<? extends IoHandle> handleType) {
-    return NioIoHandle.class.isAssignableFrom(handleType)
+    return (executor.socketsOnEpoll() ? EpollIoHandle.class : NioIoHandle.class)
+            .isAssignableFrom(handleType)
         || LocalIoHandle.class.isAssignableFrom(handleType);
   }
+
+  /** What an epoll channel's handle is to epoll's handler: as {@link Recorded} for NIO. */
+  @SuppressWarnings("try") // close() throws what the channel's close() throws, as IoHandle says
+  private final class RecordedEpoll implements EpollIoHandle, Runnable {
+    private final EpollIoHandle channel;
+    private IoRegistration registration;
+    private int pending; // EpollIoOps values merged since the last run
+    private boolean handedOn;
+
+    RecordedEpoll(EpollIoHandle channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public io.netty.channel.unix.FileDescriptor fd() {
+      return channel.fd();
+    }
+
+    @Override
+    public void handle(IoRegistration reg, IoEvent event) {
+      registration = reg;
+      pending |= ((EpollIoEvent) event).ops().value();
+      if (!handedOn && sink != null) {
+        handedOn = true;
+        sink.accept(this);
+      } else if (!handedOn) {
+        run(); // reported outside a poll (the handler's own clean-up): handle it now
+      }
+    }
+
+    @Override
+    public void run() {
+      handedOn = false;
+      int ops = pending;
+      pending = 0;
+      IoRegistration reg = registration;
+      if (reg != null && reg.isValid()) {
+        Events events = executor.events();
+        events.runIo(() -> channel.handle(reg, new EpollReady(EpollIoOps.valueOf(ops))));
+        events.rethrowFatal();
+      }
+    }
+
+    @Override
+    public void registered() {
+      registrations++;
+      channel.registered();
+    }
+
+    @Override
+    public void unregistered() {
+      registrations--;
+      channel.unregistered();
+    }
+
+    @Override
+    public void close() throws Exception {
+      channel.close();
+    }
+  }
+
+  /** The operations an epoll channel became ready for, merged. */
+  private record EpollReady(EpollIoOps ops) implements EpollIoEvent {}
 
   /** What a local channel's handle is to the local handler: counted while registered. */
   @SuppressWarnings("try") // close() throws what the channel's close() throws, as IoHandle says

@@ -8,6 +8,7 @@ import dev.loopkit.Promise;
 import dev.loopkit.conformance.Capability;
 import dev.loopkit.conformance.CarrierTest;
 import dev.loopkit.conformance.LoopFixture;
+import io.netty.channel.epoll.Epoll;
 import io.netty.channel.local.LocalAddress;
 import java.io.IOException;
 import java.io.InputStream;
@@ -205,6 +206,7 @@ class NetRulesTest {
   /** The transports a program runs on: TCP where the set-up has sockets, and the local one. */
   enum Transport {
     TCP,
+    TCP_EPOLL,
     LOCAL
   }
 
@@ -216,7 +218,7 @@ class NetRulesTest {
    * connect to it (Node's listen callback).
    */
   private static void listen(NetServer server, Consumer<Dial> then) {
-    if (transport == Transport.TCP) {
+    if (transport != Transport.LOCAL) {
       server
           .listen("127.0.0.1", 0)
           .then(
@@ -243,15 +245,21 @@ class NetRulesTest {
    */
   private static void repeated(LoopFixture f, TestInfo test, Consumer<List<String>> program) {
     String scenario = test.getTestMethod().orElseThrow().getName();
-    List<Transport> transports =
-        f.has(Capability.REAL_SOCKETS)
-            ? List.of(Transport.TCP, Transport.LOCAL)
-            : List.of(Transport.LOCAL);
+    List<Transport> transports = new ArrayList<>();
+    if (f.has(Capability.REAL_SOCKETS)) {
+      transports.add(Transport.TCP);
+      if (Epoll.isAvailable()) {
+        transports.add(Transport.TCP_EPOLL);
+      }
+    }
+    transports.add(Transport.LOCAL);
     for (Transport t : transports) {
       transport = t;
       for (int i = 0; i < REPEATS; i++) {
         List<String> log = Collections.synchronizedList(new ArrayList<>());
-        f.run(() -> program.accept(log));
+        f.run(
+            b -> t == Transport.TCP_EPOLL ? b.set(Transports.KEY, "epoll") : b,
+            () -> program.accept(log));
         int run = i;
         assertEquals(
             expectedLines(scenario),
