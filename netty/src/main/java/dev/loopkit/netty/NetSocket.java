@@ -46,6 +46,11 @@ import org.jspecify.annotations.Nullable;
  * Writes made before a client is connected are sent once it is. {@link #end()} half-closes after
  * the queued writes; {@link #destroy()} closes at once, dropping what is queued.
  *
+ * <p><b>The local transport.</b> A socket of Netty's local transport ({@link Net#connect(Loop,
+ * io.netty.channel.local.LocalAddress)}) behaves the same, except that nothing is buffered between
+ * its ends ({@link #write} never answers false) and it has no IP addresses ({@link
+ * #remoteAddress()} and {@link #localAddress()} are null).
+ *
  * <p><b>Errors.</b> A network error runs {@link #onError} and then closes the socket ({@link
  * #onClose} with {@code true}). Without an error callback, the error goes to the loop's
  * uncaught-error handler, except a client's failure to connect: that rejects {@link #connected()}
@@ -398,13 +403,13 @@ public final class NetSocket {
 
   // ---- state -----------------------------------------------------------------------------------
 
-  /** The peer's address, or null before a client is connected. */
+  /** The peer's address, or null before a client is connected (or on the local transport). */
   public @Nullable InetSocketAddress remoteAddress() {
     Channel ch = channel;
     return ch != null && ch.remoteAddress() instanceof InetSocketAddress a ? a : null;
   }
 
-  /** This end's address, or null before a client is connected. */
+  /** This end's address, or null before a client is connected (or on the local transport). */
   public @Nullable InetSocketAddress localAddress() {
     Channel ch = channel;
     return ch != null && ch.localAddress() instanceof InetSocketAddress a ? a : null;

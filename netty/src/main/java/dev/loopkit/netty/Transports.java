@@ -11,6 +11,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * without it the loop uses NIO, and the first such loop logs a warning that says why. A loop that
  * runs on virtual threads (the {@code virtual} carrier) uses NIO too (see {@link
  * LoopIoEventLoop#socketsOnEpoll}).
+ *
+ * <pre>{@code
+ * Implementation notes
+ *
+ * io_uring (Netty 4.2's IoUringIoHandler) is not offered. The poll phase defers each ready
+ * channel's handling to its own list, merging readiness; io_uring reports completions (each with
+ * its own result, tied to buffers and submissions the handler manages) rather than readiness, and
+ * whether they may be handled later, outside the handler's own draining of its completion queue,
+ * and with the handler driven by one thread for good (single-thread only), has not been checked.
+ * }</pre>
  */
 final class Transports {
   static final String KEY = "loopkit.netty.transport";

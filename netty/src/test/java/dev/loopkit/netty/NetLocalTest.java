@@ -101,6 +101,51 @@ class NetLocalTest {
         log);
   }
 
+  @CarrierTest
+  void withAllowHalfOpenAServerWritesAfterItsPeersEndThenEnds(LoopFixture f) {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    f.run(
+        () -> {
+          Loop loop = Loop.current();
+          NetServer server =
+              Net.createServer(
+                  loop,
+                  NetOptions.DEFAULTS.withAllowHalfOpen(true),
+                  s ->
+                      s.onData(b -> log.add("server data " + new String(b, UTF_8)))
+                          .onEnd(
+                              () -> {
+                                log.add("server end, write " + s.write("late"));
+                                loop.setTimeout(s::end, 10); // later, in a timer
+                              })
+                          .onClose(e -> log.add("server close " + e)));
+          server
+              .listen(LocalAddress.ANY)
+              .then(
+                  at -> {
+                    NetSocket c = Net.connect(loop, at);
+                    c.onConnect(() -> c.end("x".getBytes(UTF_8)));
+                    c.onData(b -> log.add("client data " + new String(b, UTF_8)));
+                    c.onEnd(() -> log.add("client end"));
+                    c.onClose(
+                        e -> {
+                          log.add("client close " + e);
+                          server.close();
+                        });
+                    return null;
+                  });
+        });
+    assertEquals(
+        List.of(
+            "server data x",
+            "server end, write true",
+            "client data late",
+            "server close false", // (its end went out, and its peer had ended: it is done)
+            "client end",
+            "client close false"),
+        log);
+  }
+
   @CarrierTest(requires = Capability.VIRTUAL_TIME)
   void onManualEveryStepAndTheIdleTimeoutAreTheSameInEveryRun(LoopFixture f) {
     List<String> first = null;
