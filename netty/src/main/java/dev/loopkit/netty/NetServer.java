@@ -13,6 +13,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalChannel;
 import io.netty.channel.local.LocalServerChannel;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetAddress;
@@ -330,7 +331,7 @@ public final class NetServer {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       Channel child = (Channel) msg;
       if (closeCalled.get() || open.get() >= maxConnections) {
-        child.unsafe().closeForcibly();
+        refuse(child);
         return;
       }
       open.incrementAndGet();
@@ -366,6 +367,35 @@ public final class NetServer {
         registered.tryFailure(e);
       }
     }
+  }
+
+  /**
+   * Closes an accepted connection that is refused. A socket is closed at once (its peer sees the
+   * close); a local channel is registered and closed once active, since a local channel closed
+   * before registration leaves its peer's connect pending for good.
+   */
+  private void refuse(Channel child) {
+    if (!(child instanceof LocalChannel)) {
+      child.unsafe().closeForcibly();
+      return;
+    }
+    child
+        .pipeline()
+        .addLast(
+            new ChannelInboundHandlerAdapter() {
+              @Override
+              public void channelActive(ChannelHandlerContext ctx) {
+                var unused = ctx.close();
+              }
+            });
+    ChannelPromise registered = child.newPromise();
+    registered.addListener(
+        r -> {
+          if (!r.isSuccess()) {
+            child.unsafe().closeForcibly();
+          }
+        });
+    child.unsafe().register(io, registered);
   }
 
   /** A connection registered with its loop (that loop): its socket. */

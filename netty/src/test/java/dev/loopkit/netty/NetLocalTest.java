@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
@@ -200,6 +201,47 @@ class NetLocalTest {
         assertEquals(first, log, "run " + run + " differs from the first");
       }
     }
+  }
+
+  @CarrierTest
+  void connectionsPastTheLimitAreClosedAtAccept(LoopFixture f) {
+    Loop loop = f.newLoop();
+    AtomicInteger accepted = new AtomicInteger();
+    NetServer srv = Net.createServer(loop, s -> accepted.incrementAndGet()).maxConnections(2);
+    LocalAddress at = f.await(loop, srv.listen(LocalAddress.ANY));
+    List<NetSocket> clients = Collections.synchronizedList(new ArrayList<>());
+    for (int i = 0; i < 3; i++) {
+      f.onLoop(loop, () -> clients.add(Net.connect(loop, at)));
+      f.await(loop, clients.get(clients.size() - 1).connected());
+      f.awaitCondition(
+          loop, () -> accepted.get() == Math.min(2, clients.size()), "the server's accept");
+    }
+    NetSocket third = clients.get(2);
+    f.onLoop(loop, () -> third.onData(b -> {}));
+    f.await(loop, third.closed());
+    assertEquals(2, accepted.get(), "connections handed to the server");
+    assertTrue(clients.get(0).closed().isPending(), "the first connection was closed");
+    f.await(loop, srv.closeAllConnections());
+    f.await(loop, clients.get(0).closed());
+  }
+
+  @CarrierTest
+  void closeStopsAcceptingAndSettlesWhenTheLastConnectionCloses(LoopFixture f) {
+    Loop loop = f.newLoop();
+    NetServer srv = Net.createServer(loop, s -> s.onData(b -> {}));
+    LocalAddress at = f.await(loop, srv.listen(LocalAddress.ANY));
+    AtomicReference<NetSocket> client = new AtomicReference<>();
+    f.onLoop(loop, () -> client.set(Net.connect(loop, at)));
+    f.await(loop, client.get().connected());
+    f.awaitCondition(loop, () -> srv.connectionCount() == 1, "the server's accept");
+    var closing = srv.close();
+    AtomicReference<NetSocket> late = new AtomicReference<>();
+    f.onLoop(loop, () -> late.set(Net.connect(loop, at).onError(e -> {})));
+    assertEquals(true, f.await(loop, late.get().closed()), "a connection after close");
+    assertTrue(closing.isPending(), "close settled with a connection open");
+    f.onLoop(loop, () -> client.get().onData(b -> {}).end());
+    f.await(loop, closing);
+    assertEquals(0, srv.connectionCount());
   }
 
   @CarrierTest
