@@ -127,11 +127,11 @@ public final class NetServer {
     if (!listenCalled.compareAndSet(false, true)) {
       throw new IllegalStateException("listen was called on this server already");
     }
-    Promise<InetSocketAddress> bound =
-        Net.resolve(loop, host, port)
-            .thenCompose(at -> bind(at, io.serverChannelType()))
-            .then(a -> (InetSocketAddress) a);
-    return settle(bound);
+    return startListening(
+        () ->
+            Net.resolve(loop, host, port)
+                .thenCompose(at -> bind(at, io.serverChannelType()))
+                .then(a -> (InetSocketAddress) a));
   }
 
   /**
@@ -155,11 +155,21 @@ public final class NetServer {
     if (!listenCalled.compareAndSet(false, true)) {
       throw new IllegalStateException("listen was called on this server already");
     }
-    Promise<LocalAddress> bound =
-        Promise.resolve(loop, (SocketAddress) address)
-            .thenCompose(at -> bind(at, LocalServerChannel.class))
-            .then(a -> (LocalAddress) a);
-    return settle(bound);
+    return startListening(
+        () -> bind(address, LocalServerChannel.class).then(a -> (LocalAddress) a));
+  }
+
+  /**
+   * Starts {@code binding} once the listen's own reactions (the error callback, the close that may
+   * wait for it) are attached: called off the loop, reactions reach the loop in order with the
+   * settlements, so a bind that failed at once could otherwise be reported as unhandled first.
+   */
+  private <A> Promise<A> startListening(java.util.function.Supplier<Promise<A>> binding) {
+    Promise.Resolvers<@Nullable Void> go = Promise.withResolvers(loop);
+    Promise<A> bound = go.promise().thenCompose(v -> binding.get());
+    Promise<A> result = settle(bound);
+    go.resolve(null);
+    return result;
   }
 
   /** Settles a listen: the error callback, the close that may wait for it. */
