@@ -197,6 +197,13 @@ public final class LoopConfig {
         "true | false",
         "fork-join carrier: run io offloads inside ForkJoinPool.managedBlock, so the pool adds"
             + " a worker while one blocks (false: block the worker; for comparisons only).");
+    define(
+        "loopkit.netty.transport",
+        "nio",
+        "nio | epoll",
+        "loopkit-netty: the sockets' multiplexer of a loop's I/O (epoll: Linux, with Netty's"
+            + " native epoll library on the class path; without it the loop logs a warning and"
+            + " uses nio).");
   }
 
   private final Map<String, String> values; // resolved, every known non-pool key present

@@ -13,7 +13,15 @@ import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandle;
 import io.netty.channel.IoHandler;
 import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.local.LocalIoHandler;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.AbstractScheduledEventExecutor;
 import io.netty.util.concurrent.DefaultPromise;
 import io.netty.util.concurrent.Future;
@@ -46,20 +54,60 @@ import java.util.concurrent.TimeUnit;
 final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements IoEventLoop {
   private final Loop loop;
   private final NioPoller poller;
+  private final boolean epollRequested; // loopkit.netty.transport=epoll, and it loads
+  private volatile int sockets; // 0: not decided yet; 1: on NIO; 2: on epoll
   private final IoPoller.Host host;
   private final Events events;
   private final Ticker ticker;
   private final Promise<Void> terminated = new DefaultPromise<>(GlobalEventExecutor.INSTANCE);
   private Timer scheduledTimer; // loop: armed for Netty's earliest scheduled task
   private long scheduledTimerDeadline;
+  private int localFlushes; // loop: local channels' flushes running (see LocalHop)
 
   LoopIoEventLoop(Loop loop) {
     this.loop = loop;
     this.ticker = new ClockTicker(loop.clock());
+    this.epollRequested = Transports.epollChosen(loop);
     this.poller = new NioPoller(this);
     this.host = IoPoller.attach(loop, poller);
     this.events = new Events(loop, host, poller::isClosed);
     var unused = loop.terminationFuture().whenComplete((v, e) -> terminated.trySuccess(null));
+  }
+
+  /**
+   * Whether this loop's sockets are epoll's: decided on the loop, at the first use there. Epoll was
+   * asked for and loads, and the loop does not run on a virtual thread: epoll's wait is a native
+   * call that would pin the virtual thread's carrier thread (NIO's parks it, on JDK 25), so such a
+   * loop uses NIO and logs why. Off the loop before the decision: what was asked for.
+   */
+  boolean socketsOnEpoll() {
+    int s = sockets;
+    if (s == 0) {
+      if (!epollRequested) {
+        sockets = 1;
+        return false;
+      }
+      if (!loop.inEventLoop()) {
+        return true; // (not decided yet)
+      }
+      boolean virtual = Thread.currentThread().isVirtual();
+      if (virtual) {
+        Transports.warnVirtual(loop);
+      }
+      s = virtual ? 1 : 2;
+      sockets = s;
+    }
+    return s == 2;
+  }
+
+  /** The TCP client channels of this loop's transport. */
+  Class<? extends SocketChannel> socketChannelType() {
+    return socketsOnEpoll() ? EpollSocketChannel.class : NioSocketChannel.class;
+  }
+
+  /** The TCP server channels of this loop's transport. */
+  Class<? extends ServerSocketChannel> serverChannelType() {
+    return socketsOnEpoll() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
   }
 
   /** The loopkit loop. */
@@ -70,6 +118,20 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
   /** How the Node-style API calls its users' callbacks on this loop. */
   Events events() {
     return events;
+  }
+
+  /** A local channel's flush starts (loop): what it delivers to a peer waits for a task. */
+  void localFlushStarted() {
+    localFlushes++;
+  }
+
+  void localFlushEnded() {
+    localFlushes--;
+  }
+
+  /** Whether a local channel's flush is running (loop). */
+  boolean inLocalFlush() {
+    return localFlushes > 0;
   }
 
   // ---- the thread and the tasks ----
@@ -194,7 +256,8 @@ final class LoopIoEventLoop extends AbstractScheduledEventExecutor implements Io
 
   @Override
   public boolean isIoType(Class<? extends IoHandler> handlerType) {
-    return handlerType == NioIoHandler.class;
+    return handlerType == (socketsOnEpoll() ? EpollIoHandler.class : NioIoHandler.class)
+        || handlerType == LocalIoHandler.class;
   }
 
   @Override

@@ -10,7 +10,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalChannel;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.IdentityCipherSuiteFilter;
 import io.netty.handler.ssl.JdkSslContext;
@@ -18,11 +19,13 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.UnknownHostException;
 import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * TCP servers and clients in the shape of Node's {@code net} module, on a loopkit loop: every
@@ -45,9 +48,13 @@ import javax.net.ssl.SSLContext;
  * }</pre>
  *
  * <p>The loop must be one whose I/O is Netty's ({@link NettyLoops#eventLoop}); the first use
- * attaches it. Sockets are NIO's, on every carrier with threads of its own ({@code single-thread},
- * {@code fork-join}, {@code virtual}); the {@code manual} carrier steps a loop in virtual time,
- * which real sockets do not follow, so it is not supported there.
+ * attaches it. TCP sockets are NIO's, on every carrier with threads of its own ({@code
+ * single-thread}, {@code fork-join}, {@code virtual}); the {@code manual} carrier steps a loop in
+ * virtual time, which real sockets do not follow, so they are not supported there. Netty's local
+ * transport (in-process connections to a {@link io.netty.channel.local.LocalAddress}: {@link
+ * NetServer#listen(io.netty.channel.local.LocalAddress)}, {@link #connect(Loop,
+ * io.netty.channel.local.LocalAddress)}) works on every carrier, {@code manual} included, where a
+ * test steps it deterministically.
  */
 public final class Net {
   private Net() {}
@@ -118,41 +125,7 @@ public final class Net {
             resolve(loop, host, port)
                 .then(
                     address -> {
-                      ChannelFuture registered =
-                          new Bootstrap()
-                              .group(io)
-                              .channel(NioSocketChannel.class)
-                              .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                              .option(
-                                  ChannelOption.WRITE_BUFFER_WATER_MARK,
-                                  new WriteBufferWaterMark(
-                                      Math.max(1, options.highWaterMark() / 2),
-                                      options.highWaterMark()))
-                              .handler(
-                                  new ChannelInitializer<Channel>() {
-                                    @Override
-                                    protected void initChannel(Channel c) {
-                                      socket.addHandlers(c, tls, host, port);
-                                    }
-                                  })
-                              .register();
-                      Channel ch = registered.channel();
-                      registered.addListener(
-                          r -> {
-                            if (!r.isSuccess()) {
-                              socket.connectFailed(Objects.requireNonNull(r.cause()));
-                              return;
-                            }
-                            ChannelPromise outcome = ch.newPromise(); // heard before a close
-                            outcome.addListener(
-                                done -> {
-                                  if (!done.isSuccess()) {
-                                    socket.connectFailed(Objects.requireNonNull(done.cause()));
-                                  }
-                                });
-                            socket.attach(ch);
-                            var unused = ch.connect(address, outcome);
-                          });
+                      open(io, socket, io.socketChannelType(), address, options, tls, host, port);
                       return null;
                     })
                 .catchError(
@@ -160,12 +133,101 @@ public final class Net {
                       socket.connectFailed(e); // the name did not resolve
                       return null;
                     });
+    onLoop(loop, io, start);
+    return socket;
+  }
+
+  /** As {@link #connect(Loop, LocalAddress, NetOptions)} with Node's default options. */
+  public static NetSocket connect(Loop loop, LocalAddress address) {
+    return connect(loop, address, NetOptions.DEFAULTS);
+  }
+
+  /**
+   * Opens a connection to a server listening on {@code address} of Netty's local transport ({@link
+   * NetServer#listen(LocalAddress)}): an in-process connection without sockets, whose events all go
+   * through the loops' poll phases. It behaves as a TCP connection, except that nothing is buffered
+   * between the two ends ({@link NetSocket#write} never asks to wait) and the sockets have no IP
+   * addresses ({@link NetSocket#remoteAddress()} is null). It is the transport that the {@code
+   * manual} carrier runs deterministically, in virtual time: a test can step a client and a server
+   * on one loop and see every event in a fixed order. From any thread; as {@link #connect(Loop,
+   * String, int, NetOptions)} otherwise (a server not listening there is a failed connection).
+   *
+   * @throws IllegalArgumentException if {@code options} ask for TLS (not on the local transport)
+   * @throws RejectedExecutionException if the loop is shut down
+   */
+  public static NetSocket connect(Loop loop, LocalAddress address, NetOptions options) {
+    Objects.requireNonNull(loop, "loop");
+    Objects.requireNonNull(address, "address");
+    Objects.requireNonNull(options, "options");
+    checkNoTls(options);
+    checkRunning(loop, "connect");
+    NetSocket socket = new NetSocket(loop, options, null);
+    LoopIoEventLoop io = (LoopIoEventLoop) NettyLoops.eventLoop(loop);
+    // (always in a task: a refused connection fails at once, after the caller set its callbacks)
+    io.execute(() -> open(io, socket, LocalChannel.class, address, options, null, null, 0));
+    return socket;
+  }
+
+  private static void onLoop(Loop loop, LoopIoEventLoop io, Runnable start) {
     if (loop.inEventLoop()) {
       start.run();
     } else {
       io.execute(start);
     }
-    return socket;
+  }
+
+  /** Registers a client channel of {@code type} for {@code socket} and connects it (loop). */
+  private static void open(
+      LoopIoEventLoop io,
+      NetSocket socket,
+      Class<? extends Channel> type,
+      SocketAddress address,
+      NetOptions options,
+      @Nullable SslContext tls,
+      @Nullable String host,
+      int port) {
+    Bootstrap b =
+        new Bootstrap()
+            .group(io)
+            .channel(type)
+            .option(
+                ChannelOption.WRITE_BUFFER_WATER_MARK,
+                new WriteBufferWaterMark(
+                    Math.max(1, options.highWaterMark() / 2), options.highWaterMark()))
+            .handler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel c) {
+                    socket.addHandlers(c, tls, host, port);
+                  }
+                });
+    if (!(address instanceof LocalAddress)) {
+      b.option(ChannelOption.ALLOW_HALF_CLOSURE, true); // (the local transport has no such option)
+    }
+    ChannelFuture registered = b.register();
+    Channel ch = registered.channel();
+    registered.addListener(
+        r -> {
+          if (!r.isSuccess()) {
+            socket.connectFailed(Objects.requireNonNull(r.cause()));
+            return;
+          }
+          ChannelPromise outcome = ch.newPromise(); // heard before a close
+          outcome.addListener(
+              done -> {
+                if (!done.isSuccess()) {
+                  socket.connectFailed(Objects.requireNonNull(done.cause()));
+                }
+              });
+          socket.attach(ch);
+          var unused = ch.connect(address, outcome);
+        });
+  }
+
+  static void checkNoTls(NetOptions options) {
+    if (options.tls() != null) {
+      throw new IllegalArgumentException("options: TLS is not available on the local transport");
+    }
   }
 
   // ---- shared checks and helpers

@@ -10,11 +10,15 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalChannel;
+import io.netty.channel.local.LocalServerChannel;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.Objects;
 import java.util.Set;
@@ -123,7 +127,53 @@ public final class NetServer {
     if (!listenCalled.compareAndSet(false, true)) {
       throw new IllegalStateException("listen was called on this server already");
     }
-    Promise<InetSocketAddress> bound = Net.resolve(loop, host, port).thenCompose(this::bind);
+    return startListening(
+        () ->
+            Net.resolve(loop, host, port)
+                .thenCompose(at -> bind(at, io.serverChannelType()))
+                .then(a -> (InetSocketAddress) a));
+  }
+
+  /**
+   * Listens on {@code address} of Netty's local transport: in-process connections, made by {@link
+   * Net#connect(Loop, LocalAddress)}, that run on every carrier, {@code manual} included (there a
+   * test steps server and clients deterministically, in virtual time). {@link LocalAddress#ANY}
+   * picks a fresh address. The server is the same otherwise; its {@link #address()} stays null (the
+   * promise gives the bound address). From any thread.
+   *
+   * @return a promise of the bound address; rejected with the cause if binding fails (the address
+   *     is taken, say), as {@link #listen(String, int)}'s
+   * @throws IllegalArgumentException if the server's options ask for TLS (not on the local
+   *     transport)
+   * @throws IllegalStateException if {@code listen} was called on this server before
+   * @throws java.util.concurrent.RejectedExecutionException if the loop is shut down
+   */
+  public Promise<LocalAddress> listen(LocalAddress address) {
+    Objects.requireNonNull(address, "address");
+    Net.checkNoTls(options);
+    Net.checkRunning(loop, "listen");
+    if (!listenCalled.compareAndSet(false, true)) {
+      throw new IllegalStateException("listen was called on this server already");
+    }
+    return startListening(
+        () -> bind(address, LocalServerChannel.class).then(a -> (LocalAddress) a));
+  }
+
+  /**
+   * Starts {@code binding} once the listen's own reactions (the error callback, the close that may
+   * wait for it) are attached: called off the loop, reactions reach the loop in order with the
+   * settlements, so a bind that failed at once could otherwise be reported as unhandled first.
+   */
+  private <A> Promise<A> startListening(java.util.function.Supplier<Promise<A>> binding) {
+    Promise.Resolvers<@Nullable Void> go = Promise.withResolvers(loop);
+    Promise<A> bound = go.promise().thenCompose(v -> binding.get());
+    Promise<A> result = settle(bound);
+    go.resolve(null);
+    return result;
+  }
+
+  /** Settles a listen: the error callback, the close that may wait for it. */
+  private <A> Promise<A> settle(Promise<A> bound) {
     Consumer<Throwable> errors = onError;
     var unused =
         bound.handle(
@@ -135,7 +185,7 @@ public final class NetServer {
               maybeClosed();
               return null;
             });
-    Promise<InetSocketAddress> result = bound.then(a -> a);
+    Promise<A> result = bound.then(a -> a);
     if (errors != null) {
       markHandled(result); // the error callback handles a failure
     }
@@ -146,11 +196,11 @@ public final class NetServer {
     var unused = p.catchError(e -> null);
   }
 
-  private Promise<InetSocketAddress> bind(InetSocketAddress at) {
+  private Promise<SocketAddress> bind(SocketAddress at, Class<? extends ServerChannel> type) {
     ChannelFuture f =
         new ServerBootstrap()
             .group(io)
-            .channel(NioServerSocketChannel.class)
+            .channel(type)
             .handler(new Acceptor())
             .childHandler(new ChannelInboundHandlerAdapter()) // (unused: Acceptor registers)
             .bind(at);
@@ -159,8 +209,8 @@ public final class NetServer {
             ch -> {
               listening = ch;
               var unused = ch.closeFuture().addListener(c -> listeningClosed());
-              InetSocketAddress a = (InetSocketAddress) ch.localAddress();
-              address = a;
+              SocketAddress a = ch.localAddress();
+              address = a instanceof InetSocketAddress inet ? inet : null;
               if (closeCalled.get()) {
                 NetSocket.close(ch); // closed while binding
               }
@@ -168,7 +218,7 @@ public final class NetServer {
             });
   }
 
-  /** The bound address, or null while not listening. */
+  /** The bound address, or null while not listening (or listening on the local transport). */
   public @Nullable InetSocketAddress address() {
     return address;
   }
@@ -291,7 +341,7 @@ public final class NetServer {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       Channel child = (Channel) msg;
       if (closeCalled.get() || open.get() >= maxConnections) {
-        child.unsafe().closeForcibly();
+        refuse(child);
         return;
       }
       open.incrementAndGet();
@@ -327,6 +377,35 @@ public final class NetServer {
         registered.tryFailure(e);
       }
     }
+  }
+
+  /**
+   * Closes an accepted connection that is refused. A socket is closed at once (its peer sees the
+   * close); a local channel is registered and closed once active, since a local channel closed
+   * before registration leaves its peer's connect pending for good.
+   */
+  private void refuse(Channel child) {
+    if (!(child instanceof LocalChannel)) {
+      child.unsafe().closeForcibly();
+      return;
+    }
+    child
+        .pipeline()
+        .addLast(
+            new ChannelInboundHandlerAdapter() {
+              @Override
+              public void channelActive(ChannelHandlerContext ctx) {
+                var unused = ctx.close();
+              }
+            });
+    ChannelPromise registered = child.newPromise();
+    registered.addListener(
+        r -> {
+          if (!r.isSuccess()) {
+            child.unsafe().closeForcibly();
+          }
+        });
+    child.unsafe().register(io, registered);
   }
 
   /** A connection registered with its loop (that loop): its socket. */

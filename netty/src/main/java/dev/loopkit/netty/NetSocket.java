@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.local.LocalChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
@@ -44,6 +45,11 @@ import org.jspecify.annotations.Nullable;
  * the high-water mark is queued, and {@link #onDrain} runs when the queue has gone down again.
  * Writes made before a client is connected are sent once it is. {@link #end()} half-closes after
  * the queued writes; {@link #destroy()} closes at once, dropping what is queued.
+ *
+ * <p><b>The local transport.</b> A socket of Netty's local transport ({@link Net#connect(Loop,
+ * io.netty.channel.local.LocalAddress)}) behaves the same, except that nothing is buffered between
+ * its ends ({@link #write} never answers false) and it has no IP addresses ({@link
+ * #remoteAddress()} and {@link #localAddress()} are null).
  *
  * <p><b>Errors.</b> A network error runs {@link #onError} and then closes the socket ({@link
  * #onClose} with {@code true}). Without an error callback, the error goes to the loop's
@@ -147,6 +153,9 @@ public final class NetSocket {
       }
       ch.pipeline().addLast(h);
       secured = true;
+    }
+    if (ch instanceof LocalChannel) {
+      ch.pipeline().addFirst(new LocalHop((LoopIoEventLoop) NettyLoops.eventLoop(loop)));
     }
     ch.pipeline().addLast(new SocketPipe(this));
   }
@@ -394,16 +403,16 @@ public final class NetSocket {
 
   // ---- state -----------------------------------------------------------------------------------
 
-  /** The peer's address, or null before a client is connected. */
+  /** The peer's address, or null before a client is connected (or on the local transport). */
   public @Nullable InetSocketAddress remoteAddress() {
     Channel ch = channel;
-    return ch == null ? null : (InetSocketAddress) ch.remoteAddress();
+    return ch != null && ch.remoteAddress() instanceof InetSocketAddress a ? a : null;
   }
 
-  /** This end's address, or null before a client is connected. */
+  /** This end's address, or null before a client is connected (or on the local transport). */
   public @Nullable InetSocketAddress localAddress() {
     Channel ch = channel;
-    return ch == null ? null : (InetSocketAddress) ch.localAddress();
+    return ch != null && ch.localAddress() instanceof InetSocketAddress a ? a : null;
   }
 
   /** How this socket's loop runs its events. */

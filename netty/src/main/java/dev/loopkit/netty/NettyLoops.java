@@ -27,10 +27,17 @@ public final class NettyLoops {
   private NettyLoops() {}
 
   /**
-   * The Netty event loop of {@code loop}: made on first use (it attaches Netty's NIO multiplexer to
-   * the loop), the same one afterwards, until the loop terminates.
+   * The Netty event loop of {@code loop}: made on first use (it attaches Netty's multiplexers to
+   * the loop), the same one afterwards, until the loop terminates. Its channels are Netty's local
+   * transport ({@code LocalChannel}, {@code LocalServerChannel}: on every carrier, {@code manual}
+   * included) and sockets: NIO's ({@code NioSocketChannel}, {@code NioServerSocketChannel}), or
+   * epoll's if the loop's {@code loopkit.netty.transport} is {@code epoll} and Netty's native
+   * library loads (and the loop does not run on a virtual thread); {@link IoEventLoop#isIoType}
+   * says which.
    *
    * @throws IllegalStateException if the loop has stopped, or has another I/O poller attached
+   * @throws IllegalArgumentException if {@code loopkit.netty.transport} is neither {@code nio} nor
+   *     {@code epoll}
    */
   public static IoEventLoop eventLoop(Loop loop) {
     Objects.requireNonNull(loop, "loop");

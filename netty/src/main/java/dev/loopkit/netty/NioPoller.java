@@ -7,18 +7,30 @@ import io.netty.channel.IoHandle;
 import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerContext;
 import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoEvent;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.local.LocalIoHandle;
+import io.netty.channel.local.LocalIoHandler;
 import io.netty.channel.nio.NioIoEvent;
 import io.netty.channel.nio.NioIoHandle;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.nio.NioIoOps;
 import java.nio.channels.SelectableChannel;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Netty's NIO multiplexer ({@link NioIoHandler}) as the loop's {@link IoPoller}: the handler
- * selects, and each channel that became ready is recorded and handed to the loop, whose poll phase
- * runs the channel's handling of its events.
+ * Netty's multiplexers as the loop's {@link IoPoller}: NIO's ({@link NioIoHandler}) or epoll's
+ * ({@link EpollIoHandler}, if the loop's configuration chose it) for sockets, made when the first
+ * socket registers, and the local transport's ({@link LocalIoHandler}) for in-process channels.
+ * NIO's handler selects, and each channel that became ready is recorded and handed to the loop,
+ * whose poll phase runs the channel's handling of its events. Local channels have no readiness to
+ * poll: they hand their events to the loop as tasks ({@code execute}), so the local handler only
+ * keeps their registrations (and is never run).
  *
  * <pre>{@code
  * Implementation notes
@@ -28,20 +40,26 @@ import java.util.function.Consumer;
  * ready operations into what it has pending and, if it is not waiting already, hands itself to
  * the loop as a poll-phase callback; run() then calls the channel's own handle with what was
  * pending. NIO readiness is level-triggered, so a channel not yet handled is reported again on
- * the next select: the merge keeps it to one callback. NIO's event objects are immutable, so
+ * the next select: the merge keeps it to one callback. Epoll's channels register through
+ * RecordedEpoll, the same for epoll's events (edge-triggered: a channel is reported once per
+ * change, and the merged operations wait for its callback). NIO's event objects are immutable, so
  * deferring them is safe; a registration no longer valid when its turn comes is skipped.
  *
  * Waiting: the handler blocks in select when its context says it may (canBlock), for the
  * context's delay (the loop's timeout; no limit is one hour at a time, which NIO handles best),
- * and wakeup() makes it return.
+ * and wakeup() makes it return. Until NIO's handler is made (a loop with local channels only, as
+ * on the manual carrier: no selector is opened), a wait parks the thread, and wakeup() unparks it
+ * (woken: a wake-up that came before the wait makes it return at once).
  * }</pre>
  */
 final class NioPoller implements IoPoller {
   private static final long LONGEST_WAIT = TimeUnit.HOURS.toNanos(1);
 
-  private final IoHandler handler;
+  private volatile @Nullable IoHandler handler; // NIO's, once a socket registers (set on the loop)
+  private final IoHandler local;
   private final LoopIoEventLoop executor;
-  private boolean initialized;
+  private volatile @Nullable Thread parked; // waiting without NIO's handler
+  private volatile boolean woken;
   private boolean closed;
   private final java.util.ArrayDeque<Runnable> lateTasks = new java.util.ArrayDeque<>();
   private int registrations; // channels registered and not yet unregistered (loop)
@@ -73,7 +91,8 @@ final class NioPoller implements IoPoller {
       new IoHandlerContext() {
         @Override
         public boolean canBlock() {
-          return waiting;
+          // (asked again after epoll's handler armed its wake-up: a wake-up before that is seen)
+          return waiting && !woken;
         }
 
         @Override
@@ -89,7 +108,21 @@ final class NioPoller implements IoPoller {
 
   NioPoller(LoopIoEventLoop executor) {
     this.executor = executor;
-    this.handler = NioIoHandler.newFactory().newHandler(executor);
+    this.local = LocalIoHandler.newFactory().newHandler(executor);
+  }
+
+  /** NIO's handler, made on first use (loop). */
+  private IoHandler nio() {
+    IoHandler h = handler;
+    if (h == null) {
+      h =
+          executor.socketsOnEpoll()
+              ? EpollIoHandler.newFactory().newHandler(executor)
+              : NioIoHandler.newFactory().newHandler(executor);
+      h.initialize();
+      handler = h;
+    }
+    return h;
   }
 
   @Override
@@ -97,9 +130,14 @@ final class NioPoller implements IoPoller {
     if (closed) {
       return;
     }
-    if (!initialized) {
-      initialized = true;
-      handler.initialize();
+    IoHandler handler = this.handler;
+    if (handler == null) {
+      parkFor(timeoutNanos);
+      return;
+    }
+    if (woken) {
+      woken = false;
+      timeoutNanos = 0; // a wake-up came before this wait
     }
     sink = ready;
     try {
@@ -120,9 +158,38 @@ final class NioPoller implements IoPoller {
     }
   }
 
+  /** A wait without NIO's handler: parks until the timeout or a wake-up. */
+  private void parkFor(long timeoutNanos) {
+    if (timeoutNanos == 0) {
+      woken = false;
+      return;
+    }
+    parked = Thread.currentThread();
+    try {
+      if (!woken) {
+        if (timeoutNanos < 0) {
+          LockSupport.parkNanos(this, LONGEST_WAIT);
+        } else {
+          LockSupport.parkNanos(this, timeoutNanos);
+        }
+      }
+    } finally {
+      parked = null;
+      woken = false;
+    }
+  }
+
   @Override
   public void wakeup() {
-    handler.wakeup();
+    woken = true;
+    IoHandler h = handler;
+    if (h != null) {
+      h.wakeup();
+    }
+    Thread t = parked;
+    if (t != null) {
+      LockSupport.unpark(t);
+    }
   }
 
   @Override
@@ -136,11 +203,16 @@ final class NioPoller implements IoPoller {
       return;
     }
     closed = true;
-    if (initialized) {
-      handler.prepareToDestroy(); // closes every registration
-      runLateTasks(); // the channels' own clean-up that the close handed in (deregistration)
+    IoHandler h = handler;
+    if (h != null) {
+      h.prepareToDestroy(); // closes every registration
     }
-    handler.destroy();
+    local.prepareToDestroy();
+    runLateTasks(); // the channels' own clean-up that the close handed in (deregistration)
+    if (h != null) {
+      h.destroy();
+    }
+    local.destroy();
   }
 
   /**
@@ -173,11 +245,127 @@ final class NioPoller implements IoPoller {
     if (closed) {
       throw new IllegalStateException("the loop's I/O is closed");
     }
-    return handler.register(new Recorded((NioIoHandle) handle));
+    if (handle instanceof LocalIoHandle l) {
+      return local.register(new Counted(l));
+    }
+    if (handle instanceof EpollIoHandle e && executor.socketsOnEpoll()) {
+      return nio().register(new RecordedEpoll(e));
+    }
+    if (!(handle instanceof NioIoHandle n)) {
+      throw new IllegalArgumentException(
+          "the loop's sockets are "
+              + (executor.socketsOnEpoll() ? "epoll's" : "NIO's")
+              + ": a channel of another transport cannot register ("
+              + handle.getClass().getName()
+              + ")");
+    }
+    return nio().register(new Recorded(n));
   }
 
   boolean isCompatible(Class<? extends IoHandle> handleType) {
-    return handler.isCompatible(handleType);
+    return (executor.socketsOnEpoll() ? EpollIoHandle.class : NioIoHandle.class)
+            .isAssignableFrom(handleType)
+        || LocalIoHandle.class.isAssignableFrom(handleType);
+  }
+
+  /** What an epoll channel's handle is to epoll's handler: as {@link Recorded} for NIO. */
+  @SuppressWarnings("try") // close() throws what the channel's close() throws, as IoHandle says
+  private final class RecordedEpoll implements EpollIoHandle, Runnable {
+    private final EpollIoHandle channel;
+    private IoRegistration registration;
+    private int pending; // EpollIoOps values merged since the last run
+    private boolean handedOn;
+
+    RecordedEpoll(EpollIoHandle channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public io.netty.channel.unix.FileDescriptor fd() {
+      return channel.fd();
+    }
+
+    @Override
+    public void handle(IoRegistration reg, IoEvent event) {
+      registration = reg;
+      pending |= ((EpollIoEvent) event).ops().value();
+      if (!handedOn && sink != null) {
+        handedOn = true;
+        sink.accept(this);
+      } else if (!handedOn) {
+        run(); // reported outside a poll (the handler's own clean-up): handle it now
+      }
+    }
+
+    @Override
+    public void run() {
+      handedOn = false;
+      int ops = pending;
+      pending = 0;
+      IoRegistration reg = registration;
+      if (reg != null && reg.isValid()) {
+        Events events = executor.events();
+        events.runIo(() -> channel.handle(reg, new EpollReady(EpollIoOps.valueOf(ops))));
+        events.rethrowFatal();
+      }
+    }
+
+    @Override
+    public void registered() {
+      registrations++;
+      channel.registered();
+    }
+
+    @Override
+    public void unregistered() {
+      registrations--;
+      channel.unregistered();
+    }
+
+    @Override
+    public void close() throws Exception {
+      channel.close();
+    }
+  }
+
+  /** The operations an epoll channel became ready for, merged. */
+  private record EpollReady(EpollIoOps ops) implements EpollIoEvent {}
+
+  /** What a local channel's handle is to the local handler: counted while registered. */
+  @SuppressWarnings("try") // close() throws what the channel's close() throws, as IoHandle says
+  private final class Counted implements LocalIoHandle {
+    private final LocalIoHandle channel;
+
+    Counted(LocalIoHandle channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public void handle(IoRegistration reg, IoEvent event) {
+      channel.handle(reg, event);
+    }
+
+    @Override
+    public void closeNow() {
+      channel.closeNow();
+    }
+
+    @Override
+    public void registered() {
+      registrations++;
+      channel.registered();
+    }
+
+    @Override
+    public void unregistered() {
+      registrations--;
+      channel.unregistered();
+    }
+
+    @Override
+    public void close() throws Exception {
+      channel.close();
+    }
   }
 
   /** What a channel's handle is to the handler: it records readiness for the poll phase. */

@@ -28,6 +28,10 @@ final class SocketPipe extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg == LocalHop.END) {
+      socket.peerEnded(); // (the local transport's end)
+      return;
+    }
     ByteBuf buf = (ByteBuf) msg;
     byte[] chunk;
     try {

@@ -133,6 +133,17 @@ final class SocketWritable {
 
   private void shutdownOutput() {
     Channel ch = Objects.requireNonNull(channel);
+    if (!(ch instanceof DuplexChannel)) { // the local transport: the end goes after the data
+      ch.writeAndFlush(LocalHop.END)
+          .addListener(
+              written -> {
+                outputShut = true;
+                if (ch.isOpen() && (readableEnded.getAsBoolean() || !written.isSuccess())) {
+                  NetSocket.close(ch); // both sides ended: the socket is done
+                }
+              });
+      return;
+    }
     ch.writeAndFlush(Unpooled.EMPTY_BUFFER)
         .addListener(
             written -> {

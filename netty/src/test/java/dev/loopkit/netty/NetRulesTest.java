@@ -8,6 +8,8 @@ import dev.loopkit.Promise;
 import dev.loopkit.conformance.Capability;
 import dev.loopkit.conformance.CarrierTest;
 import dev.loopkit.conformance.LoopFixture;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.local.LocalAddress;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -22,7 +24,9 @@ import org.junit.jupiter.api.TestInfo;
  * CommonJS script {@code net-rules/<test name>.cjs} does with Node's {@code net} module, and
  * expecting the lines Node printed ({@code net-rules/<test name>.expected}). {@link
  * NetNodeRulesTest} runs the scripts under {@code node}. Programs run in program mode: the
- * listening server holds the loop until the script's last step closes it, as in Node.
+ * listening server holds the loop until the script's last step closes it, as in Node. They run on
+ * TCP where the carrier set-up has real sockets, and on Netty's local transport on every set-up (on
+ * {@code manual}, deterministically, in virtual time).
  */
 class NetRulesTest {
 
@@ -32,7 +36,7 @@ class NetRulesTest {
   /** How many times each program runs. */
   private static final int REPEATS = 20;
 
-  @CarrierTest(requires = Capability.OWN_THREADS)
+  @CarrierTest
   void insideADataCallbackSetImmediateRunsBeforeSetTimeout0(LoopFixture f, TestInfo test) {
     repeated(
         f,
@@ -52,8 +56,8 @@ class NetRulesTest {
                           }));
           listen(
               server,
-              port -> {
-                NetSocket client = Net.connect(loop, "127.0.0.1", port);
+              dial -> {
+                NetSocket client = dial.connect(loop);
                 client.onConnect(() -> client.write("x"));
                 client.onData(b -> {});
                 client.onClose(e -> server.close());
@@ -61,7 +65,7 @@ class NetRulesTest {
         });
   }
 
-  @CarrierTest(requires = Capability.OWN_THREADS)
+  @CarrierTest
   void ticksThenMicrotasksRunAfterEachSocketEventBeforeTheNext(LoopFixture f, TestInfo test) {
     repeated(
         f,
@@ -83,8 +87,8 @@ class NetRulesTest {
                               }));
           listen(
               server[0],
-              port -> {
-                NetSocket client = Net.connect(loop, "127.0.0.1", port);
+              dial -> {
+                NetSocket client = dial.connect(loop);
                 client.onConnect(() -> client.end("x".getBytes(UTF_8)));
                 client.onData(b -> {});
               });
@@ -97,7 +101,7 @@ class NetRulesTest {
     loop.nextTick(() -> log.add("tick after " + name));
   }
 
-  @CarrierTest(requires = Capability.OWN_THREADS)
+  @CarrierTest
   void aServersConnectionCallbackRunsBeforeItsClientsConnectCallback(LoopFixture f, TestInfo test) {
     repeated(
         f,
@@ -114,8 +118,8 @@ class NetRulesTest {
                   });
           listen(
               server,
-              port -> {
-                NetSocket client = Net.connect(loop, "127.0.0.1", port);
+              dial -> {
+                NetSocket client = dial.connect(loop);
                 client.onConnect(
                     () -> {
                       log.add("client connect");
@@ -131,7 +135,7 @@ class NetRulesTest {
         });
   }
 
-  @CarrierTest(requires = Capability.OWN_THREADS)
+  @CarrierTest
   void endRunsBeforeClose(LoopFixture f, TestInfo test) {
     repeated(
         f,
@@ -141,8 +145,8 @@ class NetRulesTest {
           NetServer server = Net.createServer(loop, socket -> socket.end("bye".getBytes(UTF_8)));
           listen(
               server,
-              port ->
-                  Net.connect(loop, "127.0.0.1", port)
+              dial ->
+                  dial.connect(loop)
                       .onData(chunk -> log.add("data " + new String(chunk, UTF_8)))
                       .onEnd(() -> log.add("end"))
                       .onClose(
@@ -153,7 +157,7 @@ class NetRulesTest {
         });
   }
 
-  @CarrierTest(requires = Capability.OWN_THREADS)
+  @CarrierTest
   void dataAfterPauseWaitsForResume(LoopFixture f, TestInfo test) {
     repeated(
         f,
@@ -183,8 +187,8 @@ class NetRulesTest {
                           }));
           listen(
               server,
-              port -> {
-                NetSocket client = Net.connect(loop, "127.0.0.1", port);
+              dial -> {
+                NetSocket client = dial.connect(loop);
                 client.onConnect(() -> client.write("a"));
                 client.onData(b -> client.write("b"));
                 client.onClose(e -> server.close());
@@ -194,31 +198,74 @@ class NetRulesTest {
 
   // ---- helpers ---------------------------------------------------------------------------------
 
-  /** Listens on a free loopback port, then runs {@code then} with it (Node's listen callback). */
-  private static void listen(NetServer server, Consumer<Integer> then) {
-    server
-        .listen("127.0.0.1", 0)
-        .then(
-            address -> {
-              then.accept(address.getPort());
-              return null;
-            });
+  /** How a program's client reaches the server that listens. */
+  interface Dial {
+    NetSocket connect(Loop loop);
+  }
+
+  /** The transports a program runs on: TCP where the set-up has sockets, and the local one. */
+  enum Transport {
+    TCP,
+    TCP_EPOLL,
+    LOCAL
+  }
+
+  /** The transport of the program that runs now (the test's thread sets it for each run). */
+  private static volatile Transport transport = Transport.LOCAL;
+
+  /**
+   * Listens on a free loopback port (or a fresh local address), then runs {@code then} with how to
+   * connect to it (Node's listen callback).
+   */
+  private static void listen(NetServer server, Consumer<Dial> then) {
+    if (transport != Transport.LOCAL) {
+      server
+          .listen("127.0.0.1", 0)
+          .then(
+              address -> {
+                then.accept(loop -> Net.connect(loop, "127.0.0.1", address.getPort()));
+                return null;
+              });
+    } else {
+      server
+          .listen(LocalAddress.ANY)
+          .then(
+              address -> {
+                then.accept(loop -> Net.connect(loop, address));
+                return null;
+              });
+    }
   }
 
   /**
    * Runs {@code program} as a program {@link #REPEATS} times (the order must not depend on how the
-   * network's events happen to interleave), each time checking it logged what Node printed.
+   * network's events happen to interleave), each time checking it logged what Node printed: on TCP
+   * where the set-up has real sockets, and on the local transport everywhere ({@code manual}
+   * included).
    */
   private static void repeated(LoopFixture f, TestInfo test, Consumer<List<String>> program) {
     String scenario = test.getTestMethod().orElseThrow().getName();
-    for (int i = 0; i < REPEATS; i++) {
-      List<String> log = Collections.synchronizedList(new ArrayList<>());
-      f.run(() -> program.accept(log));
-      int run = i;
-      assertEquals(
-          expectedLines(scenario),
-          List.copyOf(log),
-          () -> "order of callbacks in " + scenario + ", run " + run);
+    List<Transport> transports = new ArrayList<>();
+    if (f.has(Capability.REAL_SOCKETS)) {
+      transports.add(Transport.TCP);
+      if (Epoll.isAvailable()) {
+        transports.add(Transport.TCP_EPOLL);
+      }
+    }
+    transports.add(Transport.LOCAL);
+    for (Transport t : transports) {
+      transport = t;
+      for (int i = 0; i < REPEATS; i++) {
+        List<String> log = Collections.synchronizedList(new ArrayList<>());
+        f.run(
+            b -> t == Transport.TCP_EPOLL ? b.set(Transports.KEY, "epoll") : b,
+            () -> program.accept(log));
+        int run = i;
+        assertEquals(
+            expectedLines(scenario),
+            List.copyOf(log),
+            () -> "order of callbacks in " + scenario + " on " + t + ", run " + run);
+      }
     }
   }
 

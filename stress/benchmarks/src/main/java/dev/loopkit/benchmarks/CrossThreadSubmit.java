@@ -37,6 +37,7 @@ public class CrossThreadSubmit {
 
   @Param({
     "loopkit-single-thread-execute",
+    "loopkit-single-thread-execute-io",
     "loopkit-fork-join-execute",
     "loopkit-virtual-execute",
     "jdk-single-thread-executor",
@@ -57,7 +58,7 @@ public class CrossThreadSubmit {
   public void setUp() {
     String carrier = Subjects.carrierOf(subject);
     if (carrier != null) {
-      Loop loop = Subjects.loopkit(carrier);
+      Loop loop = Subjects.loopkitFor(subject, carrier);
       owned = target = loop;
       return;
     }

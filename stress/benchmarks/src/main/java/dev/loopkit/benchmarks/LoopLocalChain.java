@@ -39,6 +39,8 @@ public class LoopLocalChain {
   @Param({
     "loopkit-single-thread-setImmediate",
     "loopkit-single-thread-execute",
+    "loopkit-single-thread-setImmediate-io",
+    "loopkit-single-thread-execute-io",
     "loopkit-fork-join-setImmediate",
     "loopkit-fork-join-execute",
     "loopkit-virtual-setImmediate",
@@ -61,10 +63,10 @@ public class LoopLocalChain {
   public void setUp() {
     String carrier = Subjects.carrierOf(subject);
     if (carrier != null) {
-      Loop loop = Subjects.loopkit(carrier);
+      Loop loop = Subjects.loopkitFor(subject, carrier);
       owned = loop;
       start = loop;
-      hop = subject.endsWith("setImmediate") ? loop::setImmediate : loop;
+      hop = subject.contains("-setImmediate") ? loop::setImmediate : loop;
       return;
     }
     switch (subject) {

@@ -2,6 +2,8 @@ package dev.loopkit.benchmarks;
 
 import dev.loopkit.Loop;
 import dev.loopkit.LoopConfig;
+import dev.loopkit.netty.Net;
+import dev.loopkit.netty.NetServer;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -18,7 +20,8 @@ import java.util.concurrent.TimeUnit;
  * Vert.x), each made and shut down the same way.
  *
  * <p>A subject's {@code @Param} name says what it is: {@code loopkit-<carrier>[-<variant>]} for
- * loopkit, anything else for a peer. The summary ({@code node/summary.js}) relies on that prefix.
+ * loopkit ({@code -io}: with a server channel listening on the loop), anything else for a peer. The
+ * summary ({@code node/summary.js}) relies on that prefix.
  */
 final class Subjects {
 
@@ -42,6 +45,25 @@ final class Subjects {
   static Loop loopkit(String carrier) {
     return Loop.create(
         LoopConfig.builder().isolated().carrier(carrier).name("bench-" + carrier).build());
+  }
+
+  /**
+   * A loop of the subject's carrier; for a subject ending in {@code -io}, with a TCP server
+   * listening on it (idle: no connection comes), so that each turn pays the poll phase's I/O checks
+   * (a loop with a channel registered, against the same subject without).
+   */
+  static Loop loopkitFor(String subject, String carrier) {
+    Loop loop = loopkit(carrier);
+    if (subject.endsWith("-io")) {
+      NetServer server = Net.createServer(loop, socket -> socket.destroy());
+      try {
+        var unused = server.listen(0).toCompletableFuture().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        loop.shutdownNow();
+        throw new IllegalStateException("the -io subject's server did not listen", e);
+      }
+    }
+    return loop;
   }
 
   /** The carrier named by a subject {@code loopkit-<carrier>-...}; null if it is a peer. */
