@@ -229,6 +229,11 @@ public final class HelloServers {
                               public void channelReadComplete(ChannelHandlerContext ctx) {
                                 ctx.flush();
                               }
+
+                              @Override
+                              public void exceptionCaught(ChannelHandlerContext ctx, Throwable e) {
+                                ctx.close(); // a client that reset its connection: quietly
+                              }
                             });
                   }
                 })

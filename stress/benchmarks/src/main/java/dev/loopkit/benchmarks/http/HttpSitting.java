@@ -209,7 +209,7 @@ public final class HttpSitting {
     }
     if (!(loopkitC100 > 0)) {
       throw new IllegalStateException(
-          "no loopkit c100 figure to derive the rates from; give --rates");
+          "no loopkit c100 figure to derive the rates from; give --rates (BENCH_HTTP_RATES)");
     }
     return new int[] {(int) (loopkitC100 * 0.5), (int) (loopkitC100 * 0.8)};
   }
@@ -309,10 +309,15 @@ public final class HttpSitting {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
       process.destroy();
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor();
+      try {
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+          process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        process.destroyForcibly();
+        Thread.currentThread().interrupt();
       }
     }
 
