@@ -67,6 +67,10 @@ public final class HelloServers {
 
   private static volatile String date = "";
 
+  /** Helidon's logger, held so that its level (warnings only: no start-up chatter) stays set. */
+  private static final java.util.logging.Logger HELIDON_LOG =
+      java.util.logging.Logger.getLogger("io.helidon");
+
   private HelloServers() {}
 
   /** Today's {@code Date} header value, formatted again once a second by a daemon thread. */
@@ -174,6 +178,7 @@ public final class HelloServers {
   }
 
   private static Running helidon(int port) {
+    HELIDON_LOG.setLevel(java.util.logging.Level.WARNING);
     WebServer server =
         WebServer.builder()
             .host("127.0.0.1")

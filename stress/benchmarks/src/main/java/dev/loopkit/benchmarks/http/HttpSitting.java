@@ -25,9 +25,10 @@ import java.util.stream.Collectors;
  * <ol>
  *   <li>Throughput: per server, a warm-up, then {@code wrk} with one thread at 100 and at 1,000
  *       connections, {@code --seconds} each.
- *   <li>Latency: per server (a fresh process, warmed up by {@code wrk}), the {@link OpenLoop}
- *       generator at two fixed rates, the same for every server: by default 50% and 80% of
- *       loopkit's c100 throughput of step 1 ({@code --rates a,b} fixes them).
+ *   <li>Latency: per server and rate (a fresh process, warmed up by {@code wrk}, then the generator
+ *       warmed up at the rate for half as long), the {@link OpenLoop} generator at two fixed rates,
+ *       the same for every server: by default 50% and 80% of loopkit's c100 throughput of step 1
+ *       ({@code --rates a,b} fixes them).
  *   <li>Memory: per server (a fresh process), {@link IdleConnections} with {@code --idle}
  *       connections.
  * </ol>
@@ -122,6 +123,14 @@ public final class HttpSitting {
       for (int rate : rates) {
         try (Server s = Server.start(this, peer)) {
           wrk(s, 100, warmup);
+          // the generator's own warm-up, at the rate, discarded
+          OpenLoop.run(
+              s.address(),
+              rate,
+              Duration.ofSeconds(Math.max(1, warmup / 2)),
+              intOpt("open-connections", 100),
+              10 * intOpt("open-connections", 100),
+              Duration.ofSeconds(5));
           OpenLoop.Result r =
               OpenLoop.run(
                   s.address(),

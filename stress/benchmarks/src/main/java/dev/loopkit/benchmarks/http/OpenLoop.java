@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,10 +26,11 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>A scheduler thread puts each request's intended time into a bounded queue on the schedule;
  * {@code connections} threads, each with its own keep-alive connection, take them in order, send,
- * and read the answer. At most {@code connections} requests are in flight and {@code queue} wait; a
- * request that finds the queue full is <em>dropped</em> (counted, never sent). After the schedule
- * ends the generator waits up to {@code drain} for the queue to empty; requests still unanswered
- * then count as {@code unfinished}. A connection that fails counts an error and is opened again.
+ * and read the answer. The connections are made before the schedule starts. At most {@code
+ * connections} requests are in flight and {@code queue} wait; a request that finds the queue full
+ * is <em>dropped</em> (counted, never sent). After the schedule ends the generator waits up to
+ * {@code drain} for the queue to empty; requests still unanswered then count as {@code unfinished}.
+ * A connection that fails counts an error and is opened again.
  */
 final class OpenLoop {
   private OpenLoop() {}
@@ -67,8 +69,9 @@ final class OpenLoop {
     AtomicLong errors = new AtomicLong();
     BlockingQueue<Long> intended = new ArrayBlockingQueue<>(queue);
     long period = 1_000_000_000L / rate;
-    long start = System.nanoTime() + 50_000_000L; // the workers connect first
-    long end = start + total * period;
+    CountDownLatch ready = new CountDownLatch(connections);
+    CountDownLatch go = new CountDownLatch(1);
+    AtomicLong deadline = new AtomicLong();
     List<Thread> workers = new ArrayList<>();
     for (int i = 0; i < connections; i++) {
       Thread w =
@@ -76,9 +79,14 @@ final class OpenLoop {
               .daemon()
               .name("open-loop-" + i)
               .start(
-                  () -> work(server, intended, end + drain.toNanos(), latencies, recorded, errors));
+                  () -> work(server, ready, go, intended, deadline, latencies, recorded, errors));
       workers.add(w);
     }
+    ready.await(30, TimeUnit.SECONDS); // every connection made (or failed) before the schedule
+    long start = System.nanoTime() + 10_000_000L;
+    long end = start + total * period;
+    deadline.set(end + drain.toNanos());
+    go.countDown();
     long dropped = 0;
     for (long i = 0; i < total; i++) {
       long at = start + i * period;
@@ -115,8 +123,10 @@ final class OpenLoop {
 
   private static void work(
       InetSocketAddress server,
+      CountDownLatch ready,
+      CountDownLatch go,
       BlockingQueue<Long> intended,
-      long deadline,
+      AtomicLong deadline,
       long[] latencies,
       AtomicInteger recorded,
       AtomicLong errors) {
@@ -124,8 +134,29 @@ final class OpenLoop {
     InputStream in = null;
     OutputStream out = null;
     try {
+      try {
+        socket = connect(server);
+        out = new BufferedOutputStream(socket.getOutputStream());
+        in = new BufferedInputStream(socket.getInputStream());
+      } catch (IOException e) {
+        errors.incrementAndGet();
+        closeQuietly(socket);
+        socket = null;
+      } finally {
+        ready.countDown();
+      }
+      go.await();
+      if (socket != null) {
+        try {
+          socket.setSoTimeout(soTimeout(deadline.get()));
+        } catch (IOException e) {
+          errors.incrementAndGet();
+          closeQuietly(socket);
+          socket = null;
+        }
+      }
       while (true) {
-        long left = deadline - System.nanoTime();
+        long left = deadline.get() - System.nanoTime();
         if (left <= 0) {
           return;
         }
@@ -135,10 +166,8 @@ final class OpenLoop {
         }
         try {
           if (socket == null) {
-            socket = new Socket();
-            socket.setTcpNoDelay(true);
-            socket.connect(server, 5_000);
-            socket.setSoTimeout((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            socket = connect(server);
+            socket.setSoTimeout(soTimeout(deadline.get()));
             out = new BufferedOutputStream(socket.getOutputStream());
             in = new BufferedInputStream(socket.getInputStream());
           }
@@ -164,6 +193,18 @@ final class OpenLoop {
     } finally {
       closeQuietly(socket);
     }
+  }
+
+  private static Socket connect(InetSocketAddress server) throws IOException {
+    Socket socket = new Socket();
+    socket.setTcpNoDelay(true);
+    socket.connect(server, 5_000);
+    return socket;
+  }
+
+  /** A read timeout that ends at {@code deadline} (a {@link System#nanoTime} value). */
+  private static int soTimeout(long deadline) {
+    return (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
   }
 
   static double percentile(long[] sorted, double p) {
