@@ -15,6 +15,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -29,8 +30,9 @@ import java.util.concurrent.locks.LockSupport;
  * and read the answer. The connections are made before the schedule starts. At most {@code
  * connections} requests are in flight and {@code queue} wait; a request that finds the queue full
  * is <em>dropped</em> (counted, never sent). After the schedule ends the generator waits up to
- * {@code drain} for the queue to empty; requests still unanswered then count as {@code unfinished}.
- * A connection that fails counts an error and is opened again.
+ * {@code drain} for the queue to empty; requests still unanswered then count as {@code unfinished};
+ * the workers end as soon as nothing is left. A connection that fails counts an error and is opened
+ * again.
  */
 final class OpenLoop {
   private OpenLoop() {}
@@ -72,6 +74,7 @@ final class OpenLoop {
     CountDownLatch ready = new CountDownLatch(connections);
     CountDownLatch go = new CountDownLatch(1);
     AtomicLong deadline = new AtomicLong();
+    AtomicBoolean scheduled = new AtomicBoolean();
     List<Thread> workers = new ArrayList<>();
     for (int i = 0; i < connections; i++) {
       Thread w =
@@ -79,7 +82,10 @@ final class OpenLoop {
               .daemon()
               .name("open-loop-" + i)
               .start(
-                  () -> work(server, ready, go, intended, deadline, latencies, recorded, errors));
+                  () ->
+                      work(
+                          server, ready, go, intended, scheduled, deadline, latencies, recorded,
+                          errors));
       workers.add(w);
     }
     ready.await(30, TimeUnit.SECONDS); // every connection made (or failed) before the schedule
@@ -98,6 +104,7 @@ final class OpenLoop {
         dropped++;
       }
     }
+    scheduled.set(true);
     for (Thread w : workers) {
       w.join(
           Math.max(1, TimeUnit.NANOSECONDS.toMillis(end + drain.toNanos() - System.nanoTime()))
@@ -126,6 +133,7 @@ final class OpenLoop {
       CountDownLatch ready,
       CountDownLatch go,
       BlockingQueue<Long> intended,
+      AtomicBoolean scheduled,
       AtomicLong deadline,
       long[] latencies,
       AtomicInteger recorded,
@@ -162,6 +170,9 @@ final class OpenLoop {
         }
         Long at = intended.poll(Math.min(left, 100_000_000L), TimeUnit.NANOSECONDS);
         if (at == null) {
+          if (scheduled.get() && intended.isEmpty()) {
+            return; // the schedule is over and nothing waits: done before the deadline
+          }
           continue;
         }
         try {
