@@ -52,6 +52,10 @@ public final class HttpSitting {
     for (int i = 0; i + 1 < args.length; i += 2) {
       options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
     }
+    // a sitting stopped early (Ctrl-C, an error) leaves no server behind
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(() -> ProcessHandle.current().children().forEach(ProcessHandle::destroy)));
     new HttpSitting(options).run();
   }
 
