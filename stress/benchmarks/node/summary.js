@@ -4,7 +4,8 @@
 // scores' 99.9% half-widths (relative errors added in quadrature).
 //
 // Usage: node summary.js --jmh jmh.json --node node.json --out DIR [--commit SHA] [--command CMD]
-//        [--load-before "1.0 0.9 0.8"]
+//        [--load-before "1.0 0.9 0.8"] [--http http.json]
+// --http: shape F's figures (HttpSitting.java); without it, or if the file is missing, no F.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -13,6 +14,7 @@ const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
 const jmh = JSON.parse(fs.readFileSync(args.jmh, 'utf8'));
 const node = JSON.parse(fs.readFileSync(args.node, 'utf8'));
+const http = args.http && fs.existsSync(args.http) ? JSON.parse(fs.readFileSync(args.http, 'utf8')) : null;
 
 // ---- scores ------------------------------------------------------------------------------------
 const SHAPES = {
@@ -66,6 +68,24 @@ for (const key of Object.keys(scores)) {
   }
 }
 
+// ---- shape F: HTTP hello (one wrk run per figure: no error bar) --------------------------------
+// Scores "F:<subject>" at c100 and "F:<subject>-c1000" at c1000, in requests per second; ratios
+// pair loopkit with each peer at the same concurrency.
+const fKey = (t) => `F:${t.subject}${t.connections === 100 ? '' : `-c${t.connections}`}`;
+if (http) {
+  for (const t of http.throughput) {
+    scores[fKey(t)] = {score: t.requestsPerSecond, error: null};
+    rows.push({shape: 'F', benchmark: 'HttpSitting.wrk', subject: fKey(t).slice(2),
+      score: t.requestsPerSecond, error: null, unit: 'req/s'});
+  }
+  for (const c of [100, 1000]) {
+    const all = http.throughput.filter((t) => t.connections === c);
+    for (const l of all.filter((t) => t.subject.startsWith('loopkit-'))) {
+      for (const p of all.filter((t) => !t.subject.startsWith('loopkit-'))) ratios.push(ratio(fKey(l), fKey(p)));
+    }
+  }
+}
+
 // ---- the floors and goals (single-thread carrier) ------------------------------------
 function bestJavaPeer(shape) {
   let best = null;
@@ -102,6 +122,11 @@ for (const m of ['setImmediateChain', 'executeChain', 'microtaskChain']) {
   // the binder's own cost: against a bare loop with a timer armed as the binder's delay timer is
   targets.push(['O', `O:${m}:loopkit-single-thread-metrics`, `O:${m}:loopkit-single-thread-timer`, 0.95, null]);
 }
+// shape F at c100; a sitting of only some servers (BENCH_HTTP_PEERS) leaves out the others' targets
+for (const [peer, floor] of [['vertx-http', 1.0], ['node-http', 1.5], ['netty-http', 0.9]]) {
+  const of = 'F:loopkit-single-thread-http', to = `F:${peer}`;
+  if (scores[of] && scores[to]) targets.push(['F', of, to, floor, null]);
+}
 const checks = targets.map(([shape, a, b, floor, goal]) => {
   const r = ratio(a, b);
   return {shape, of: a, to: b, floor, goal, ratio: r && r.value, error: r && r.error,
@@ -125,8 +150,33 @@ const context = {
     iterations: node.results[0] && node.results[0].iterations},
 };
 
+// ---- shape F's checks that are not ratios: c1000 without errors, latency at two rates, idle RSS --
+let httpSection = null;
+if (http) {
+  const lk = 'loopkit-single-thread-http';
+  const c1000 = http.throughput.filter((t) => t.connections === 1000);
+  const errorsOf = (t) => Object.values(t.errors).reduce((a, b) => a + b, 0);
+  const lkLatency = http.latency.filter((l) => l.subject === lk);
+  const rss = (subject) => (http.idle.find((i) => i.subject === subject) || {}).rssKiB;
+  const lkIdle = http.idle.find((i) => i.subject === lk);
+  const httpChecks = [
+    ...c1000.map((t) => ({what: `${t.subject} at c1000: no errors`, value: errorsOf(t), met: errorsOf(t) === 0})),
+    {what: `${lk}: latency (p50/p99/p99.9) at two fixed rates, none dropped`,
+      value: lkLatency.map((l) => `${l.rate}/s: ${l.p99Ms} ms p99, ${l.dropped} dropped`).join('; '),
+      met: lkLatency.length >= 2 && lkLatency.every((l) => Number.isFinite(l.p999Ms) && l.dropped === 0)},
+    {what: `${lk}: RSS with ${lkIdle ? lkIdle.connections : '?'} idle connections below helidon-http's`,
+      value: `${rss(lk)} KiB vs ${rss('helidon-http')} KiB`,
+      met: rss(lk) != null && rss('helidon-http') != null && lkIdle.open === lkIdle.connections &&
+        rss(lk) < rss('helidon-http')},
+  ];
+  httpSection = {wrk: http.wrk, cores: http.cores, seconds: http.seconds, warmupSeconds: http.warmupSeconds,
+    openLoop: http.openLoop, throughput: http.throughput, latency: http.latency, idle: http.idle,
+    checks: httpChecks};
+}
+
 fs.writeFileSync(path.join(args.out, 'summary.json'),
-  JSON.stringify({context, results: rows, ratios, targets: checks}, null, 2) + '\n');
+  JSON.stringify({context, results: rows, ratios, targets: checks, ...(httpSection ? {http: httpSection} : {})},
+    null, 2) + '\n');
 
 // ---- summary.md ---------------------------------------------------------------------------------
 const fmt = (x) => (x == null || !Number.isFinite(x) ? '–' : x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(3));
@@ -150,5 +200,30 @@ for (const r of rows.sort((x, y) => x.shape.localeCompare(y.shape) || y.score - 
 }
 md.push('', '## Ratios (loopkit ÷ peer)', '', '| loopkit | peer | ratio |', '|---|---|---|');
 for (const r of ratios) md.push(`| ${r.of} | ${r.to.split(':').pop()} | ${fmtR(r.value, r.error)} |`);
+if (httpSection) {
+  const h = httpSection;
+  md.push('', '## F: HTTP hello', '');
+  md.push(`Server on core ${h.cores.server}, load on core ${h.cores.load}; ${h.wrk}, one thread, ` +
+    `${h.warmupSeconds} s warm-up then ${h.seconds} s per run (one run per figure: no error bar). ` +
+    `Open loop: ${h.openLoop.connections} connections, ${h.openLoop.seconds} s per rate ` +
+    `(${h.openLoop.rates}), latency from each request's intended send time.`, '');
+  md.push('| subject | connections | req/s | errors (connect/read/write/timeout/non-2xx) | closed-loop p99 ms |',
+    '|---|---:|---:|---|---:|');
+  for (const t of h.throughput) {
+    const e = t.errors;
+    md.push(`| ${t.subject} | ${t.connections} | ${fmt(t.requestsPerSecond)} | ${e.connect}/${e.read}/${e.write}/${e.timeout}/${e.non2xx} | ${t.closedLoopLatencyMs.p99 ?? '–'} |`);
+  }
+  md.push('', '| subject | rate/s | p50 ms | p99 ms | p99.9 ms | max ms | completed | dropped | errors | unfinished |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const l of h.latency) {
+    md.push(`| ${l.subject} | ${l.rate} | ${l.p50Ms} | ${l.p99Ms} | ${l.p999Ms} | ${l.maxMs} | ${l.completed} | ${l.dropped} | ${l.errors} | ${l.unfinished} |`);
+  }
+  md.push('', '| subject | idle connections open | RSS MiB | RSS MiB before |', '|---|---:|---:|---:|');
+  for (const i of h.idle) {
+    md.push(`| ${i.subject} | ${i.open} of ${i.connections} | ${(i.rssKiB / 1024).toFixed(1)} | ${(i.rssBeforeKiB / 1024).toFixed(1)} |`);
+  }
+  md.push('', '| check | figure | met |', '|---|---|---|');
+  for (const c of h.checks) md.push(`| ${c.what} | ${c.value} | ${c.met ? 'yes' : '**no**'} |`);
+}
 fs.writeFileSync(path.join(args.out, 'summary.md'), md.join('\n') + '\n');
 process.stderr.write(`wrote ${path.join(args.out, 'summary.md')} and summary.json\n`);

@@ -30,14 +30,19 @@ final class Charts {
     double max = rows.stream().mapToDouble(r -> r.ops() + r.err()).max().orElseThrow();
     int plot = WIDTH - LABEL - VALUE;
     int height = TOP + rows.size() * ROW + 10;
-    StringBuilder svg =
-        open("bench-" + shape, height, "shape " + shape + ": operations per second");
+    // shape F is an HTTP server under wrk: one run per figure, so no whiskers
+    boolean http = shape.equals("F");
+    String unit = http ? "requests per second" : "operations per second";
+    StringBuilder svg = open("bench-" + shape, height, "shape " + shape + ": " + unit);
     svg.append(
         text(
             LABEL,
             16,
             "start",
-            "operations per second (longer is faster; whiskers: 99.9% error)",
+            unit
+                + (http
+                    ? " (longer is faster; one wrk run each: no error bar)"
+                    : " (longer is faster; whiskers: 99.9% error)"),
             "axis"));
     int y = TOP;
     for (SiteData.Score r : rows) {

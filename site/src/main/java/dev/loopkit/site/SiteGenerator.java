@@ -28,7 +28,9 @@ import org.commonmark.renderer.html.HtmlRenderer;
  *   <li>measured numbers and tables of the benchmark sitting and the comparison run ({@link
  *       SiteData});
  *   <li>{@code <!-- chart: bench A -->}, {@code <!-- chart: targets -->}: a benchmark chart ({@link
- *       Charts});
+ *       Charts}); a shape with no scores fails the build, unless the directive says {@code
+ *       if-measured} ({@code <!-- chart: bench F if-measured -->}): then the page says that the
+ *       committed sitting did not measure it;
  *   <li>{@code <!-- include: turn.svg -->}: a picture or fragment from {@code src/assets}, inline.
  * </ul>
  *
@@ -87,7 +89,15 @@ public final class SiteGenerator {
     while (m.find()) {
       String arg = m.group(2).trim();
       String replacement;
-      if (m.group(1).equals("chart")) {
+      if (m.group(1).equals("chart") && arg.endsWith(" if-measured")) {
+        String shape = arg.replaceFirst("^bench ", "").replaceFirst(" if-measured$", "").trim();
+        replacement =
+            data.scores(shape).isEmpty()
+                ? "<p class=\"note\"><em>Shape "
+                    + shape
+                    + " has not been measured in the committed sitting yet.</em></p>"
+                : "<figure class=\"chart-box\">" + Charts.scores(data, shape) + "</figure>";
+      } else if (m.group(1).equals("chart")) {
         replacement =
             arg.equals("targets")
                 ? Charts.targets(data)

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,5 +85,70 @@ class SiteDataTest {
         "100 requests/s at 4 to 16 (then)",
         tolerant.fill(
             "{{cmp wait loop/virtual 16 throughput}} at {{cmprange concurrency}} ({{cmprun started}})"));
+  }
+
+  @Test
+  void shapeFIsChartedWhenMeasuredAndOtherwiseSaidToBeNotMeasuredYet(@TempDir Path dir)
+      throws IOException {
+    Files.createDirectories(dir.resolve("src/data/benchmarks"));
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode summary =
+        (ObjectNode) json.readTree(MODULE.resolve("src/data/benchmarks/summary.json").toFile());
+    ArrayNode results = json.createArrayNode();
+    summary
+        .withArray("results")
+        .forEach(
+            r -> {
+              if (!r.path("shape").asText().equals("F")) {
+                results.add(r);
+              }
+            });
+    ArrayNode targets = json.createArrayNode();
+    summary
+        .withArray("targets")
+        .forEach(
+            t -> {
+              if (!t.path("shape").asText().equals("F")) {
+                targets.add(t);
+              }
+            });
+    summary.set("results", results);
+    summary.set("targets", targets);
+    Path file = dir.resolve("src/data/benchmarks/summary.json");
+    json.writeValue(file.toFile(), summary);
+    String directive = "<!-- chart: bench F if-measured -->";
+    String none = SiteGenerator.directives(dir, SiteData.load(dir), directive);
+    assertTrue(none.contains("Shape F has not been measured"), none);
+    assertFalse(none.contains("<svg"), none);
+
+    // as summary.js writes them: one wrk run per figure (no error), c1000 suffixed
+    for (String[] f :
+        new String[][] {
+          {"loopkit-single-thread-http", "90000"}, {"vertx-http", "80000"},
+          {"loopkit-single-thread-http-c1000", "85000"}, {"vertx-http-c1000", "70000"}
+        }) {
+      results.add(
+          json.createObjectNode()
+              .put("shape", "F")
+              .put("benchmark", "HttpSitting.wrk")
+              .put("subject", f[0])
+              .put("score", Double.parseDouble(f[1]))
+              .putNull("error")
+              .put("unit", "req/s"));
+    }
+    targets.add(
+        json.createObjectNode()
+            .put("shape", "F")
+            .put("of", "F:loopkit-single-thread-http")
+            .put("to", "F:vertx-http")
+            .put("floor", 1.0)
+            .putNull("goal"));
+    json.writeValue(file.toFile(), summary);
+    SiteData data = SiteData.load(dir);
+    String chart = SiteGenerator.directives(dir, data, directive);
+    assertEquals(4, chart.split("<rect ", -1).length - 1, chart);
+    SiteData.Target f = data.targets().get(data.targets().size() - 1);
+    assertEquals(90000.0 / 80000.0, f.ratio().value(), 1e-9);
+    assertTrue(f.met(), "a ratio with no error bar is met when it clears the floor");
   }
 }
