@@ -268,27 +268,31 @@ final class NioPoller implements IoPoller {
         || LocalIoHandle.class.isAssignableFrom(handleType);
   }
 
-  /** What an epoll channel's handle is to epoll's handler: as {@link Recorded} for NIO. */
+  /**
+   * What a channel's handle is to the handler (NIO's or epoll's): it records readiness, merging the
+   * operations reported until the poll phase runs it, and then hands them to the channel.
+   */
   @SuppressWarnings("try") // close() throws what the channel's close() throws, as IoHandle says
-  private final class RecordedEpoll implements EpollIoHandle, Runnable {
-    private final EpollIoHandle channel;
+  private abstract class RecordedHandle<H extends IoHandle> implements IoHandle, Runnable {
+    final H channel;
     private IoRegistration registration;
-    private int pending; // EpollIoOps values merged since the last run
+    private int pending; // the transport's operation bits merged since the last run
     private boolean handedOn;
 
-    RecordedEpoll(EpollIoHandle channel) {
+    RecordedHandle(H channel) {
       this.channel = channel;
     }
 
-    @Override
-    public io.netty.channel.unix.FileDescriptor fd() {
-      return channel.fd();
-    }
+    /** The operation bits of {@code event}. */
+    abstract int opsOf(IoEvent event);
+
+    /** The event the channel is given for the merged bits {@code ops}. */
+    abstract IoEvent ready(int ops);
 
     @Override
     public void handle(IoRegistration reg, IoEvent event) {
       registration = reg;
-      pending |= ((EpollIoEvent) event).ops().value();
+      pending |= opsOf(event);
       if (!handedOn && sink != null) {
         handedOn = true;
         sink.accept(this);
@@ -305,7 +309,7 @@ final class NioPoller implements IoPoller {
       IoRegistration reg = registration;
       if (reg != null && reg.isValid()) {
         Events events = executor.events();
-        events.runIo(() -> channel.handle(reg, new EpollReady(EpollIoOps.valueOf(ops))));
+        events.runIo(() -> channel.handle(reg, ready(ops)));
         events.rethrowFatal();
       }
     }
@@ -325,6 +329,28 @@ final class NioPoller implements IoPoller {
     @Override
     public void close() throws Exception {
       channel.close();
+    }
+  }
+
+  /** An epoll channel's handle, recorded. */
+  private final class RecordedEpoll extends RecordedHandle<EpollIoHandle> implements EpollIoHandle {
+    RecordedEpoll(EpollIoHandle channel) {
+      super(channel);
+    }
+
+    @Override
+    public io.netty.channel.unix.FileDescriptor fd() {
+      return channel.fd();
+    }
+
+    @Override
+    int opsOf(IoEvent event) {
+      return ((EpollIoEvent) event).ops().value();
+    }
+
+    @Override
+    IoEvent ready(int ops) {
+      return new EpollReady(EpollIoOps.valueOf(ops));
     }
   }
 
@@ -368,16 +394,10 @@ final class NioPoller implements IoPoller {
     }
   }
 
-  /** What a channel's handle is to the handler: it records readiness for the poll phase. */
-  @SuppressWarnings("try") // close() throws what the channel's close() throws, as IoHandle says
-  private final class Recorded implements NioIoHandle, Runnable {
-    private final NioIoHandle channel;
-    private IoRegistration registration;
-    private int pending; // NioIoOps values merged since the last run
-    private boolean handedOn;
-
+  /** A NIO channel's handle, recorded. */
+  private final class Recorded extends RecordedHandle<NioIoHandle> implements NioIoHandle {
     Recorded(NioIoHandle channel) {
-      this.channel = channel;
+      super(channel);
     }
 
     @Override
@@ -386,45 +406,13 @@ final class NioPoller implements IoPoller {
     }
 
     @Override
-    public void handle(IoRegistration reg, IoEvent event) {
-      registration = reg;
-      pending |= ((NioIoEvent) event).ops().value();
-      if (!handedOn && sink != null) {
-        handedOn = true;
-        sink.accept(this);
-      } else if (!handedOn) {
-        run(); // reported outside a poll (the handler's own clean-up): handle it now
-      }
+    int opsOf(IoEvent event) {
+      return ((NioIoEvent) event).ops().value();
     }
 
     @Override
-    public void run() {
-      handedOn = false;
-      int ops = pending;
-      pending = 0;
-      IoRegistration reg = registration;
-      if (reg != null && reg.isValid()) {
-        Events events = executor.events();
-        events.runIo(() -> channel.handle(reg, new Ready(NioIoOps.valueOf(ops))));
-        events.rethrowFatal();
-      }
-    }
-
-    @Override
-    public void registered() {
-      registrations++;
-      channel.registered();
-    }
-
-    @Override
-    public void unregistered() {
-      registrations--;
-      channel.unregistered();
-    }
-
-    @Override
-    public void close() throws Exception {
-      channel.close();
+    IoEvent ready(int ops) {
+      return new Ready(NioIoOps.valueOf(ops));
     }
   }
 
