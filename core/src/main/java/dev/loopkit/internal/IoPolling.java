@@ -14,15 +14,20 @@ import java.util.Objects;
  * Confined to the loop, except poller (volatile: carriers read it to wait and wake) and wakeup.
  * The loop's own checks read active, a plain copy of poller that the loop sets (attached on the
  * loop, or through a hand-in): a loop without I/O pays one plain read per turn for it.
- * While other work is ready, the poll phase polls without waiting every POLL_EVERY turns, so a
- * chain of immediates does not pay a system call per turn; when nothing else is ready it polls at
- * every turn. An idle carrier waits in the poller (await) on the loop's thread, holding the loop
+ * While other work is ready, the poll phase polls without waiting by elapsed time, so a chain of
+ * immediates does not pay a system call per turn: every CHECK_EVERY turns it reads the clock's
+ * recent reading (no system call) and polls if that moved since the last poll (about every half
+ * millisecond on a real clock), and polls after POLL_EVERY turns whatever the clock says (a
+ * virtual clock stands still). When nothing else is ready it polls at every turn. An idle carrier waits in the poller (await) on the loop's thread, holding the loop
  * as runTurns does, so the poller's own thread checks pass.
  * }</pre>
  */
 final class IoPolling {
-  /** While other work is ready: a non-blocking poll every this many turns. */
-  static final int POLL_EVERY = 64;
+  /** While other work is ready: how often the recent reading is checked, in turns. */
+  static final int CHECK_EVERY = 64;
+
+  /** While other work is ready: a non-blocking poll at least every this many turns. */
+  static final int POLL_EVERY = 4096;
 
   private static final java.lang.invoke.VarHandle POLLER;
 
@@ -42,6 +47,7 @@ final class IoPolling {
   private volatile boolean waiting; // a carrier's idle wait in the poller (for the watchdog)
   private IoPoller active; // the loop's copy of poller
   private int turnsSincePoll;
+  private long recentAtPoll; // the clock's recent reading at the last poll
 
   IoPolling(EventLoop loop) {
     this.loop = loop;
@@ -102,8 +108,16 @@ final class IoPolling {
     if (p == null || !ready.isEmpty()) {
       return;
     }
-    if (otherWorkReady && ++turnsSincePoll < POLL_EVERY) {
-      return;
+    if (otherWorkReady) {
+      int turns = ++turnsSincePoll;
+      if (turns % CHECK_EVERY != 0) {
+        return;
+      }
+      long recent = loop.clock().recentNanoTime();
+      if (recent == recentAtPoll && turns < POLL_EVERY) {
+        return;
+      }
+      recentAtPoll = recent;
     }
     turnsSincePoll = 0;
     p.poll(0, ready::add);

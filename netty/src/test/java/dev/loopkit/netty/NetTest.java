@@ -373,4 +373,36 @@ class NetTest {
     assertEquals(List.of(), handled, "errors that reached the loop's handler");
     f.await(loop, srv.close());
   }
+
+  @CarrierTest(requires = Capability.OWN_THREADS)
+  void socketEventsRunWhileAChainOfImmediatesKeepsTheLoopBusy(LoopFixture f) {
+    Loop loop = f.newLoop();
+    NetServer srv = echoServer(f, loop);
+    AtomicReference<String> echoed = new AtomicReference<>();
+    AtomicInteger immediates = new AtomicInteger();
+    f.onLoop(
+        loop,
+        () -> {
+          NetSocket c = Net.connect(loop, "127.0.0.1", srv.address().getPort());
+          c.onConnect(() -> c.write("ping"));
+          c.onData(
+              b -> {
+                echoed.set(new String(b, UTF_8));
+                c.destroy();
+              });
+          Runnable[] step = new Runnable[1];
+          step[0] =
+              () -> {
+                immediates.incrementAndGet();
+                if (echoed.get() == null) {
+                  loop.setImmediate(step[0]); // never idle: other work is always ready
+                }
+              };
+          loop.setImmediate(step[0]);
+        });
+    f.awaitCondition(loop, () -> echoed.get() != null, "the echo while immediates ran");
+    assertEquals("ping", echoed.get());
+    assertTrue(immediates.get() > 1, "the chain was running: " + immediates.get());
+    f.await(loop, srv.close());
+  }
 }
