@@ -391,7 +391,8 @@ public final class Promise<T extends @Nullable Object> implements CompletionStag
   // Static on purpose: the reactions call it, and an instance method would make each anonymous
   // reaction capture its promise a second time (this$0), a shape that made G1 copy a long chain
   // of pending promises serially and promote it (E's promise chain ran at a tenth of its speed).
-  @SuppressWarnings({"unchecked", "NullAway"})
+  // (TypeParameterUnusedInFormals: the unchecked cast to the caller's T is the point)
+  @SuppressWarnings({"unchecked", "NullAway", "TypeParameterUnusedInFormals"})
   private static <V extends @Nullable Object> V valueOf(@Nullable Object r) {
     return (V) unmask(r);
   }

@@ -18,8 +18,9 @@ import java.util.Objects;
  * immediates does not pay a system call per turn: every CHECK_EVERY turns it reads the clock's
  * recent reading (no system call) and polls if that moved since the last poll (about every half
  * millisecond on a real clock), and polls after POLL_EVERY turns whatever the clock says (a
- * virtual clock stands still). When nothing else is ready it polls at every turn. An idle carrier waits in the poller (await) on the loop's thread, holding the loop
- * as runTurns does, so the poller's own thread checks pass.
+ * virtual clock stands still). When nothing else is ready it polls at every turn. An idle
+ * carrier waits in the poller (await) on the loop's thread, holding the loop as runTurns does, so
+ * the poller's own thread checks pass.
  * }</pre>
  */
 final class IoPolling {
