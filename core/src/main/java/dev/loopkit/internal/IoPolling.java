@@ -103,25 +103,29 @@ final class IoPolling {
     return active != null;
   }
 
-  /** At the poll phase's start (loop): polls without waiting if it is due. */
+  /**
+   * At the poll phase's start (loop): polls without waiting if it is due. Small, so that the turn
+   * that inlines it still inlines its other phases; the rest is in {@link #pollSlow}.
+   */
   void pollIfDue(boolean otherWorkReady) {
-    IoPoller p = active;
-    if (p == null || !ready.isEmpty()) {
+    if (active == null
+        || (otherWorkReady && (++turnsSincePoll & (CHECK_EVERY - 1)) != 0)
+        || !ready.isEmpty()) {
       return;
     }
+    pollSlow(otherWorkReady);
+  }
+
+  private void pollSlow(boolean otherWorkReady) {
     if (otherWorkReady) {
-      int turns = ++turnsSincePoll;
-      if (turns % CHECK_EVERY != 0) {
-        return;
-      }
       long recent = loop.clock().recentNanoTime();
-      if (recent == recentAtPoll && turns < POLL_EVERY) {
+      if (recent == recentAtPoll && turnsSincePoll < POLL_EVERY) {
         return;
       }
       recentAtPoll = recent;
     }
     turnsSincePoll = 0;
-    p.poll(0, ready::add);
+    active.poll(0, ready::add);
   }
 
   /** The ready sources waiting to run (loop). */
