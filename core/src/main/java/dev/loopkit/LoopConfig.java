@@ -137,7 +137,8 @@ public final class LoopConfig {
         "How long a loop that runs out of work keeps polling for more before it lets its thread"
             + " go (parks it; on fork-join, ends its pool task; 0: at once). A task or completion"
             + " that arrives meanwhile costs no park and wake-up; the price is that much CPU per"
-            + " idle spell (on virtual, the loop yields its carrier thread meanwhile).");
+            + " idle spell (on virtual, the loop yields its carrier thread meanwhile). A platform"
+            + " worker of an offload pool that finished a task polls as long for the next one.");
     define(
         "loopkit.threads.daemon",
         "true",
