@@ -18,7 +18,9 @@ import java.util.function.ToDoubleFunction;
  * than the runner-up's greatest, their spreads overlap and the runs cannot tell them apart: a tie,
  * and the choice goes by memory and threads. A model of the workload with no clean cell at that
  * level is named as missing, never silently left out. At the highest open-loop rate, the model with
- * the lowest median p99 (and no drops) is named too.
+ * the lowest median p99 (and no drops) is named too, and at the closed-loop level, the question the
+ * comparison asks: the fastest {@code loop/} model against the fastest {@code threads/} model, with
+ * the range of that ratio over the runs.
  */
 final class Conclusions {
 
@@ -47,7 +49,12 @@ final class Conclusions {
       double openFraction,
       double openP99,
       double openP99Low,
-      double openP99High) {
+      double openP99High,
+      String bestLoop,
+      String bestThreads,
+      double loopRatio,
+      double loopRatioLow,
+      double loopRatioHigh) {
 
     /** The conclusion in one Markdown line (also valid inside the HTML report as text). */
     String text() {
@@ -90,6 +97,18 @@ final class Conclusions {
                   cost(false)));
         }
       }
+      if (bestLoop != null && bestThreads != null) {
+        b.append(
+            String.format(
+                Locale.ROOT,
+                " Event loop ÷ thread per request: %.2f× (%.2f–%.2f×), the best loop `%s` ÷"
+                    + " the best thread model `%s`.",
+                loopRatio,
+                loopRatioLow,
+                loopRatioHigh,
+                bestLoop,
+                bestThreads));
+      }
       if (openWinner == null && !Double.isNaN(openFraction)) {
         b.append(
             String.format(
@@ -124,10 +143,13 @@ final class Conclusions {
       double threads = ofWinner ? winnerThreads : runnerUpThreads;
       return (Double.isNaN(mem) ? "memory not known" : Report.fmt(mem) + " MiB " + memoryKind)
           + ", "
-          + (Double.isNaN(threads)
-              ? "threads not known"
-              : String.format(Locale.ROOT, "%,d threads added", Math.round(threads)));
+          + (Double.isNaN(threads) ? "threads not known" : threadsAdded(Math.round(threads)));
     }
+  }
+
+  /** "1 thread added", "4 threads added". */
+  static String threadsAdded(long n) {
+    return String.format(Locale.ROOT, "%,d %s added", n, n == 1 ? "thread" : "threads");
   }
 
   /** The conclusions of every workload of {@code cells}, in the report's order. */
@@ -189,6 +211,18 @@ final class Conclusions {
       high = first.max(t) / second.min(t);
       tie = first.min(t) <= second.max(t);
     }
+    // The question the comparison asks: the best loop model against the best thread model.
+    CellRuns bestLoop = firstOf(ranked, "loop/");
+    CellRuns bestThreads = firstOf(ranked, "threads/");
+    double loopRatio = nan;
+    double loopLow = nan;
+    double loopHigh = nan;
+    if (bestLoop != null && bestThreads != null) {
+      ToDoubleFunction<Cell.Result> t = Cell.Result::throughput;
+      loopRatio = bestLoop.median(t) / bestThreads.median(t);
+      loopLow = bestLoop.min(t) / bestThreads.max(t);
+      loopHigh = bestLoop.max(t) / bestThreads.min(t);
+    }
     // The open loop: the highest rate that has clean cells; the lowest median p99 without drops.
     List<CellRuns> open = cells.stream().filter(c -> c.point().open() && c.ok()).toList();
     double fraction =
@@ -223,7 +257,17 @@ final class Conclusions {
         fraction,
         openBest == null ? nan : openBest.median(Cell.Result::p99Millis),
         openBest == null ? nan : openBest.min(Cell.Result::p99Millis),
-        openBest == null ? nan : openBest.max(Cell.Result::p99Millis));
+        openBest == null ? nan : openBest.max(Cell.Result::p99Millis),
+        bestLoop == null ? null : bestLoop.model(),
+        bestThreads == null ? null : bestThreads.model(),
+        loopRatio,
+        loopLow,
+        loopHigh);
+  }
+
+  /** The fastest of {@code ranked} (fastest first) whose model's name starts with {@code kind}. */
+  private static CellRuns firstOf(List<CellRuns> ranked, String kind) {
+    return ranked.stream().filter(c -> c.model().startsWith(kind)).findFirst().orElse(null);
   }
 
   /** The rate offered at {@code fraction}: the greatest median of its cells (one ladder). */

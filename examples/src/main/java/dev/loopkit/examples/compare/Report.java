@@ -78,7 +78,8 @@ final class Report {
           "load average during",
           String.format(
               Locale.ROOT,
-              "%.2f median, %.2f at most (at the end of each run's window)",
+              "%.2f median, %.2f at most (at the end of each run's window; the measured"
+                  + " JVM's own runnable threads count, as 200 hashing platform threads do)",
               all.median(Cell.Result::loadAverage),
               all.max(Cell.Result::loadAverage)));
     }
@@ -103,7 +104,9 @@ final class Report {
     b.append(
         "\nComputed from the cells below: at each workload's highest closed-loop level, the"
             + " highest median throughput wins; a tie when the winner's slowest run is no faster"
-            + " than the runner-up's fastest. Costs are medians over the runs.\n");
+            + " than the runner-up's fastest. Costs are medians over the runs. Event loop ÷"
+            + " thread per request: the fastest loop model's median over the fastest thread"
+            + " model's, at the same level, with its least and greatest over the runs.\n");
     return b.toString();
   }
 

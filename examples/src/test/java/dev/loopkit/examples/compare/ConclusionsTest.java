@@ -65,7 +65,9 @@ class ConclusionsTest {
     assertEquals(
         "**db** (64 in flight): choose `loop/single-thread`: 2.00× the throughput of"
             + " `threads/virtual` (1.81–2.21× over 3 runs); 302 MiB peak RSS, 4 threads added,"
-            + " against 402 MiB peak RSS, 4 threads added.",
+            + " against 402 MiB peak RSS, 4 threads added. Event loop ÷ thread per request:"
+            + " 2.00× (1.81–2.21×), the best loop `loop/single-thread` ÷ the best thread model"
+            + " `threads/virtual`.",
         c.text());
   }
 
@@ -153,6 +155,37 @@ class ConclusionsTest {
     assertEquals(POOL, c.runnerUp());
     assertEquals(List.of(VIRTUAL), c.missing());
     assertTrue(c.text().contains("`threads/virtual` (not run at this level)"), c.text());
+  }
+
+  @Test
+  void theBestLoopAgainstTheBestThreadModelWhicheverWins() {
+    // the pool is fastest, the loop last: the loop family's best against the thread family's best
+    Conclusions.Conclusion c =
+        only(
+            grid(
+                new double[] {50, 40, 60},
+                new double[] {100, 95, 105},
+                new double[] {200, 210, 190}));
+    assertEquals(POOL, c.winner());
+    assertEquals(LOOP, c.bestLoop());
+    assertEquals(POOL, c.bestThreads(), "the fastest thread model, not threads/virtual");
+    assertEquals(0.25, c.loopRatio(), 1e-9, "medians 50 over 200");
+    assertEquals(40 / 210.0, c.loopRatioLow(), 1e-9);
+    assertEquals(60 / 190.0, c.loopRatioHigh(), 1e-9);
+    assertTrue(c.text().contains("Event loop ÷ thread per request: 0.25× (0.19–0.32×)"), c.text());
+    List<Cell.Result> noThreads =
+        grid(new double[] {1, 1, 1}, new double[] {1, 1, 1}, new double[] {1, 1, 1});
+    noThreads.removeIf(r -> r.model().startsWith("threads/"));
+    Conclusions.Conclusion alone = only(noThreads);
+    assertNull(alone.bestThreads());
+    assertFalse(alone.text().contains("Event loop ÷"), alone.text());
+  }
+
+  @Test
+  void oneThreadIsSingular() {
+    assertEquals("1 thread added", Conclusions.threadsAdded(1));
+    assertEquals("0 threads added", Conclusions.threadsAdded(0));
+    assertEquals("1,024 threads added", Conclusions.threadsAdded(1024));
   }
 
   @Test
