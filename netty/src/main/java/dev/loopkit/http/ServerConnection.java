@@ -26,6 +26,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
@@ -47,9 +48,13 @@ import org.jspecify.annotations.Nullable;
  * to the loop (its poll phase), so each handler call is a poll-phase callback of its own,
  * followed by the checkpoint.
  *
- * The read timer runs from when the connection starts waiting for a request until the request has
- * fully arrived. When it fires: with no byte of a request seen, the connection was idle and is
- * closed quietly; otherwise the request was half-sent, and it is answered 408 and closed.
+ * The read timeout runs from when the connection starts waiting for a request until the request
+ * has fully arrived. When it passes: with no byte of a request seen, the connection was idle and is
+ * closed quietly; otherwise the request was half-sent, and it is answered 408 and closed. One timer
+ * per connection keeps it, lazily (as Netty's IdleStateHandler): a request only notes when the
+ * wait began (waitingSince) or that it ended (waiting); when the timer fires it re-arms itself for
+ * what is left of the current wait, or for a whole timeout if the connection is not waiting, so a
+ * request costs no timer of its own.
  * }</pre>
  */
 final class ServerConnection extends ChannelInboundHandlerAdapter {
@@ -64,7 +69,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
   private long bodyBytes;
   private boolean keepAlive = true;
   private boolean sawBytes; // a byte of the next request arrived
-  private @Nullable Timer readTimer;
+  private @Nullable Timer readTimer; // armed from the first wait until the connection closes
+  private boolean waiting; // for (the rest of) a request: the read timeout runs
+  private long waitingSince; // the loop's clock when the wait began
   private boolean open = true;
 
   ServerConnection(HttpServer server) {
@@ -303,6 +310,10 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
       return; // closed once the answer is written
     }
     waitForRequest();
+    if (backlog.isEmpty()) {
+      ctx().read(); // (a read pending already, as inside channelRead, stays the one read)
+      return;
+    }
     try {
       ctx()
           .channel()
@@ -375,24 +386,47 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
 
   private void waitForRequest() {
     sawBytes = false;
-    cancelReadTimer();
+    waiting = true;
+    waitingSince = loop.clock().nanoTime();
+    if (readTimer == null) {
+      armReadTimer(server.readTimeout().toNanos());
+    }
+  }
+
+  private void armReadTimer(long nanos) {
     try {
-      readTimer = loop.setTimeout(this::readTimedOut, server.readTimeout()).unref();
+      readTimer =
+          loop.setTimeout(this::readTimerFired, Duration.ofNanos(Math.max(1, nanos))).unref();
     } catch (RejectedExecutionException e) {
       // the loop is shutting down: no new timers; its end closes the connection
     }
   }
 
+  /** The request has arrived, or the connection ends: the read timeout stops running. */
   private void cancelReadTimer() {
-    if (readTimer != null) {
+    waiting = false;
+    if (!open && readTimer != null) {
       readTimer.cancel();
       readTimer = null;
     }
   }
 
-  private void readTimedOut() {
+  private void readTimerFired() {
     readTimer = null;
-    if (!open || requestDone) {
+    if (!open) {
+      return;
+    }
+    long timeout = server.readTimeout().toNanos();
+    long left = waiting ? timeout - (loop.clock().nanoTime() - waitingSince) : timeout;
+    if (left > 0) {
+      armReadTimer(left);
+      return;
+    }
+    readTimedOut();
+  }
+
+  private void readTimedOut() {
+    if (requestDone) {
       return;
     }
     if (idle()) {

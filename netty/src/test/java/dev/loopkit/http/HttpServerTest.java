@@ -265,6 +265,34 @@ class HttpServerTest {
   }
 
   @CarrierTest(requires = Capability.OWN_THREADS)
+  void theReadTimeoutRunsOnlyWhileARequestIsAwaitedAndRestartsForEach(LoopFixture f)
+      throws Exception {
+    Loop loop = f.newLoop();
+    HttpServer server =
+        Http.createServer(
+                loop,
+                (req, res) -> {
+                  if (req.path().equals("/slow")) { // an answer that takes 2.4 read timeouts
+                    loop.setTimeout(() -> res.end("slow\n"), 1200);
+                  } else {
+                    res.end("ok\n");
+                  }
+                })
+            .readTimeout(Duration.ofMillis(500));
+    InetSocketAddress address = listen(f, loop, server);
+    try (RawClient c = new RawClient(address)) {
+      String slow = c.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n").readUntil("slow\n", 1);
+      assertTrue(slow.startsWith("HTTP/1.1 200 "), "a slow answer is not a slow request: " + slow);
+      Thread.sleep(100); // a fifth of a timeout after the answer
+      String ok = c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n").readUntil("ok\n", 1);
+      assertTrue(ok.startsWith("HTTP/1.1 200 "), "the timeout restarted at the answer: " + ok);
+      assertFalse(c.closedWithin(100), "open a fifth of a timeout after the second answer");
+      assertTrue(c.closedWithin(10_000), "then closed as idle");
+    }
+    f.await(loop, server.close());
+  }
+
+  @CarrierTest(requires = Capability.OWN_THREADS)
   void aHandlerThatThrowsGets500AndTheErrorGoesToTheLoop(LoopFixture f) throws Exception {
     List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
     Loop loop = f.newLoop(b -> b.onUncaughtError((l, e) -> errors.add(e)));

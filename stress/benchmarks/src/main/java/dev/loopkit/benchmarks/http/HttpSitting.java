@@ -35,7 +35,7 @@ import java.util.stream.Collectors;
  *
  * <p>Options ({@code --name value}): {@code --jar} (the benchmarks jar), {@code --node-script}
  * ({@code http-hello.js}), {@code --out} (the JSON file), {@code --seconds} (10), {@code --warmup}
- * (5), {@code --open-seconds} (10), {@code --rates}, {@code --open-connections} (100), {@code
+ * (15), {@code --open-seconds} (10), {@code --rates}, {@code --open-connections} (100), {@code
  * --idle} (10000), {@code --server-core} (0), {@code --load-core} (1), {@code --peers} (all: {@code
  * loopkit-single-thread,vertx,helidon,netty,node}).
  */
@@ -83,7 +83,7 @@ public final class HttpSitting {
     List<String> peers =
         List.of(opt("peers", "loopkit-single-thread,vertx,helidon,netty,node").split(","));
     int seconds = intOpt("seconds", 10);
-    int warmup = intOpt("warmup", 5);
+    int warmup = intOpt("warmup", 15);
     StringBuilder throughput = new StringBuilder();
     double loopkitC100 = Double.NaN;
     for (String peer : peers) {
