@@ -85,8 +85,7 @@ class SingleThreadCarrierTest {
     } finally {
       loop.shutdownNow();
       assertTrue(
-          loop.awaitTermination(30, TimeUnit.SECONDS),
-          "a polling worker does not hold" + " the loop's end");
+          loop.awaitTermination(30, TimeUnit.SECONDS), "a polling worker does not hold the end");
     }
   }
 

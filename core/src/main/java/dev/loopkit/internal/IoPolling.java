@@ -24,7 +24,10 @@ import java.util.Objects;
  * }</pre>
  */
 final class IoPolling {
-  /** While other work is ready: how often the recent reading is checked, in turns. */
+  /**
+   * While other work is ready: how often the recent reading is checked, in turns. A power of two:
+   * the check masks the turn count with {@code CHECK_EVERY - 1}.
+   */
   static final int CHECK_EVERY = 64;
 
   /** While other work is ready: a non-blocking poll at least every this many turns. */
