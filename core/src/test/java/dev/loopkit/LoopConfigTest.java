@@ -323,7 +323,7 @@ class LoopConfigTest {
     assertEquals(Runtime.getRuntime().availableProcessors(), c.pool("cpu").orElseThrow().size());
     assertTrue(c.daemonThreads());
     assertEquals(2000, c.watchdogThresholdMillis());
-    assertEquals(64, c.metricsSampleEvery());
+    assertEquals(1024, c.metricsSampleEvery());
     assertEquals(10, c.metricsDelayResolutionMillis());
     assertEquals(LoopConfig.Source.DEFAULT, c.sourceOf("loopkit.carrier").orElseThrow());
   }

@@ -31,6 +31,7 @@ final class TurnDriver {
   static final int CHECK = 2;
   static final int CLOSE = 3;
   private static final long NO_SAMPLE = Long.MIN_VALUE;
+  private static final int BATCH = 64; // turns between two looks at the busy clock
   private static final System.Logger LOG = System.getLogger("dev.loopkit");
 
   private final EventLoop loop;
@@ -101,9 +102,9 @@ final class TurnDriver {
         suspensions.owedCheckpoint = false;
         checkpoint();
       }
-      for (int i = 0; i < maxTurns; i++) {
-        Next next = turn();
-        if (busyMark != NO_SAMPLE && (i & 63) == 63) {
+      for (int left = maxTurns; left > 0; left -= BATCH) {
+        Next next = turns(Math.min(left, BATCH));
+        if (busyMark != NO_SAMPLE) {
           flushBusy(loop.clock().recentNanoTime()); // (exact at the edges: the sum is exact)
         }
         if (next != Next.RUN_AGAIN) {
@@ -130,6 +131,21 @@ final class TurnDriver {
       loop.leaving(self); // after runningThread: an interrupt from shutdownNow ends here
       EventLoop.leave(outer);
     }
+  }
+
+  /**
+   * Up to {@code n} turns, stopping at the first that answers other than RUN_AGAIN. (A method of
+   * its own, called once per batch: the JIT compiles it whole, with the turn inlined, rather than
+   * only as an on-stack replacement of runTurns' loop, which a busy loop may never leave.)
+   */
+  private Next turns(int n) {
+    for (int i = 0; i < n; i++) {
+      Next next = turn();
+      if (next != Next.RUN_AGAIN) {
+        return next;
+      }
+    }
+    return Next.RUN_AGAIN;
   }
 
   // ==== one turn
