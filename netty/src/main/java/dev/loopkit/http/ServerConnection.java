@@ -292,9 +292,10 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
       var unused = ctx().writeAndFlush(part, ctx().voidPromise());
       return;
     }
-    var written = ctx().writeAndFlush(part);
-    if (!keepAlive) {
-      written.addListener(ChannelFutureListener.CLOSE);
+    if (keepAlive) {
+      var unused = ctx().writeAndFlush(part, ctx().voidPromise()); // (a failure: exceptionCaught)
+    } else {
+      ctx().writeAndFlush(part).addListener(ChannelFutureListener.CLOSE);
     }
     if (requestDone) {
       answered();

@@ -28,14 +28,16 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ServerRequest {
   private final Loop loop;
+  private final HttpRequest head;
   private final String method;
   private final String url;
-  private final String path;
-  private final Map<String, List<String>> query;
-  private final Map<String, List<String>> headers;
+  // decoded from head on first use (loop): a handler that reads none of them pays for none
+  private @Nullable QueryStringDecoder target;
+  private @Nullable Map<String, List<String>> query;
+  private @Nullable Map<String, List<String>> headers;
 
   // the body (loop)
-  private final List<byte[]> early = new ArrayList<>(); // chunks that came before a consumer
+  private @Nullable List<byte[]> early; // chunks that came before a consumer
   private boolean complete;
   private @Nullable IOException aborted;
   private @Nullable Consumer<byte[]> onData;
@@ -49,18 +51,17 @@ public final class ServerRequest {
   ServerRequest(Loop loop, HttpRequest head, InetSocketAddress remoteAddress) {
     this.loop = loop;
     this.remoteAddress = remoteAddress;
+    this.head = head;
     this.method = head.method().name();
     this.url = head.uri();
-    QueryStringDecoder decoder = new QueryStringDecoder(url);
-    this.path = decoder.path();
-    this.query = Collections.unmodifiableMap(new LinkedHashMap<>(decoder.parameters()));
-    Map<String, List<String>> h = new LinkedHashMap<>();
-    for (Map.Entry<String, String> e : head.headers()) {
-      h.computeIfAbsent(e.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
-          .add(e.getValue());
+  }
+
+  private QueryStringDecoder target() {
+    QueryStringDecoder t = target;
+    if (t == null) {
+      target = t = new QueryStringDecoder(url);
     }
-    h.replaceAll((k, v) -> List.copyOf(v));
-    this.headers = Collections.unmodifiableMap(h);
+    return t;
   }
 
   /** The address of the client's end of the connection. */
@@ -80,31 +81,44 @@ public final class ServerRequest {
 
   /** The target's path, percent-decoded: {@code /wait}. */
   public String path() {
-    return path;
+    return target().path();
   }
 
   /** The query's parameters, decoded, each name with its values in order (empty if none). */
   public Map<String, List<String>> query() {
-    return query;
+    Map<String, List<String>> q = query;
+    if (q == null) {
+      query = q = Collections.unmodifiableMap(new LinkedHashMap<>(target().parameters()));
+    }
+    return q;
   }
 
   /** The first value of the query parameter {@code name}, or null if it is absent. */
   public @Nullable String query(String name) {
     Objects.requireNonNull(name, "name");
-    List<String> values = query.get(name);
+    List<String> values = query().get(name);
     return values == null || values.isEmpty() ? null : values.get(0);
   }
 
   /** The headers, names in lower case (as Node gives them), each with its values in order. */
   public Map<String, List<String>> headers() {
-    return headers;
+    Map<String, List<String>> hs = headers;
+    if (hs == null) {
+      Map<String, List<String>> h = new LinkedHashMap<>();
+      for (Map.Entry<String, String> e : head.headers()) {
+        h.computeIfAbsent(e.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
+            .add(e.getValue());
+      }
+      h.replaceAll((k, v) -> List.copyOf(v));
+      headers = hs = Collections.unmodifiableMap(h);
+    }
+    return hs;
   }
 
   /** The first value of the header {@code name} (any case), or null if it is absent. */
   public @Nullable String header(String name) {
     Objects.requireNonNull(name, "name");
-    List<String> values = headers.get(name.toLowerCase(Locale.ROOT));
-    return values == null || values.isEmpty() ? null : values.get(0);
+    return head.headers().get(name); // (Netty's headers match names in any case)
   }
 
   /**
@@ -121,10 +135,9 @@ public final class ServerRequest {
     claim("body()");
     collected = Promise.withResolvers(loop);
     collecting = new ByteArrayOutputStream();
-    for (byte[] chunk : early) {
+    for (byte[] chunk : takeEarly()) {
       collecting.writeBytes(chunk);
     }
-    early.clear();
     settleCollected();
     return collected.promise();
   }
@@ -152,9 +165,7 @@ public final class ServerRequest {
       throw new IllegalStateException("onData: the body is collected by body()");
     }
     onData = consumer;
-    List<byte[]> before = List.copyOf(early);
-    early.clear();
-    before.forEach(consumer);
+    takeEarly().forEach(consumer);
     return this;
   }
 
@@ -200,8 +211,18 @@ public final class ServerRequest {
     } else if (collecting != null) {
       collecting.writeBytes(chunk);
     } else {
+      if (early == null) {
+        early = new ArrayList<>();
+      }
       early.add(chunk);
     }
+  }
+
+  /** The chunks that came before a consumer, handed over once. */
+  private List<byte[]> takeEarly() {
+    List<byte[]> before = early == null ? List.of() : early;
+    early = null;
+    return before;
   }
 
   void end() {

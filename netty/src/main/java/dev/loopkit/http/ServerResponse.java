@@ -6,13 +6,19 @@ import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -77,8 +83,43 @@ public final class ServerResponse {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(value, "value");
     checkHeadersOpen("header");
-    headers.set(name, value);
+    headers.set(wireName(name), value);
     return this;
+  }
+
+  /**
+   * {@code name} as Netty writes it fastest: a common header name, spelled as given, becomes an
+   * {@link AsciiString} made once (its bytes are copied whole; a {@code String} goes char by char).
+   */
+  private static CharSequence wireName(String name) {
+    AsciiString known = COMMON_NAMES.get(name);
+    return known != null ? known : name;
+  }
+
+  private static final Map<String, AsciiString> COMMON_NAMES = commonNames();
+
+  private static Map<String, AsciiString> commonNames() {
+    Map<String, AsciiString> m = new HashMap<>();
+    for (String n :
+        List.of(
+            "Content-Type",
+            "Content-Length",
+            "Date",
+            "Server",
+            "Connection",
+            "Cache-Control",
+            "Location",
+            "Set-Cookie",
+            "Allow",
+            "ETag",
+            "Last-Modified",
+            "Vary",
+            "Content-Encoding")) {
+      m.put(n, AsciiString.cached(n));
+      String lower = n.toLowerCase(Locale.ROOT);
+      m.put(lower, AsciiString.cached(lower));
+    }
+    return Map.copyOf(m);
   }
 
   /** Whether the status and headers have gone out. */
@@ -153,13 +194,14 @@ public final class ServerResponse {
         headers.setInt(HttpHeaderNames.CONTENT_LENGTH, last.length);
       }
       connection.beforeHead(this);
-      var full =
+      connection.send(
           new DefaultFullHttpResponse(
               version,
               HttpResponseStatus.valueOf(status),
-              head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(last));
-      full.headers().set(headers);
-      connection.send(full, true);
+              head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(last),
+              headers, // validated as they were set: not copied
+              EmptyHttpHeaders.INSTANCE),
+          true);
     } else {
       LastHttpContent end =
           head || last.length == 0
@@ -183,9 +225,8 @@ public final class ServerResponse {
       }
     }
     connection.beforeHead(this);
-    var response = new DefaultHttpResponse(version, HttpResponseStatus.valueOf(status));
-    response.headers().set(headers);
-    connection.send(response, false);
+    connection.send(
+        new DefaultHttpResponse(version, HttpResponseStatus.valueOf(status), headers), false);
   }
 
   /** The headers to send (the connection adds its own). */

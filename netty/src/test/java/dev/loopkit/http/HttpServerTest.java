@@ -39,7 +39,7 @@ class HttpServerTest {
               if (!loop.inEventLoop()) {
                 offLoop.incrementAndGet();
               }
-              res.header("Content-Type", "text/plain");
+              res.header("Content-Type", "text/plain").header("X-Served-By", "loopkit");
               if (req.method().equals("POST")) {
                 req.text()
                     .then(
@@ -56,6 +56,10 @@ class HttpServerTest {
                         + req.query("ms")
                         + " x="
                         + req.header("X-Thing")
+                        + " h="
+                        + req.headers().get("x-thing")
+                        + " q="
+                        + req.query()
                         + "\n");
               }
             });
@@ -63,16 +67,19 @@ class HttpServerTest {
     assertEquals("127.0.0.1", address.getAddress().getHostAddress(), "loopback by default");
     try (RawClient c = new RawClient(address)) {
       c.send("GET /wait%20here?ms=5 HTTP/1.1\r\nHost: x\r\nx-thing: 7\r\n\r\n");
-      String first = c.readUntil("x=7\n", 1);
+      String first = c.readUntil("q={ms=[5]}\n", 1);
       assertTrue(first.startsWith("HTTP/1.1 200 OK\r\n"), first);
-      assertTrue(first.contains("content-length: 24\r\n"), first);
-      assertTrue(first.endsWith("GET /wait here ms=5 x=7\n"), first);
+      assertTrue(first.contains("content-length: 41\r\n"), first);
+      // the handler's header names go out spelled as it wrote them
+      assertTrue(first.contains("\r\nContent-Type: text/plain\r\n"), first);
+      assertTrue(first.contains("\r\nX-Served-By: loopkit\r\n"), first);
+      assertTrue(first.endsWith("GET /wait here ms=5 x=7 h=[7] q={ms=[5]}\n"), first);
       c.send("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
       String second = c.readUntil("got hello\n", 1);
       assertTrue(second.startsWith("HTTP/1.1 200 OK\r\n"), "the same connection, kept: " + second);
       c.send("HEAD /h HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
       String head = c.readToClose();
-      assertTrue(head.contains("content-length: 23\r\n"), "HEAD's length is the GET's: " + head);
+      assertTrue(head.contains("content-length: 35\r\n"), "HEAD's length is the GET's: " + head);
       assertTrue(head.contains("connection: close\r\n"), head);
       assertTrue(head.endsWith("\r\n\r\n"), "HEAD has no body: " + head);
     }
