@@ -80,12 +80,14 @@ final class Offloads {
   }
 
   /**
-   * Takes back a refused offload. The loop may have seen it pending and gone idle on that: wake it
-   * so that a shut-down loop re-checks whether it may terminate.
+   * Takes back a refused offload. The loop may have seen it pending and gone idle on that: a
+   * bookkeeping hand-in makes a shut-down loop look again whether it may terminate. Not a bare
+   * wake(): the loop may still be between that look and parking (its idle spell), where a wake-up
+   * is lost; a hand-in is in the queue its carrier checks after publishing that it parks.
    */
   private void withdraw(OffloadPool.Task<?> task) {
     if (pending.remove(task) && !loop.inEventLoop()) {
-      loop.carrier.wake();
+      loop.pollQueue.handIn(() -> {}, false); // (false: the loop has ended; nothing to wake)
     }
   }
 

@@ -21,6 +21,40 @@ class OffloadPoolTest {
    * started a thread for each blocked one (1,847 threads for 1,024 database queries in the
    * comparison), whatever {@code loopkit.pool.io.size} said.
    */
+  /**
+   * An offload refused because the loop is shutting down held the loop open for a moment (it counts
+   * as pending from before the state check): its withdrawal must wake a loop that went idle on it,
+   * or the loop waits forever in "shutting down". Rounds of shutdown() racing a thread that
+   * offloads as fast as it can.
+   */
+  @CarrierTest(requires = Capability.OWN_THREADS)
+  void aShutDownLoopEndsWhileAnotherThreadKeepsOffloading(LoopFixture f) throws Exception {
+    for (int round = 0; round < 200; round++) {
+      Loop loop = f.newLoop();
+      CountDownLatch started = new CountDownLatch(1);
+      Thread producer =
+          new Thread(
+              () -> {
+                started.countDown();
+                for (; ; ) {
+                  try {
+                    loop.offload(() -> 1);
+                  } catch (java.util.concurrent.RejectedExecutionException refused) {
+                    return; // the first refusal is the last attempt, and the last wake-up
+                  }
+                }
+              },
+              "offloader");
+      producer.start();
+      started.await();
+      loop.shutdown();
+      boolean ended = loop.awaitTermination(LoopFixture.PATIENCE.toSeconds(), TimeUnit.SECONDS);
+      producer.join(LoopFixture.PATIENCE.toMillis());
+      int r = round;
+      assertTrue(ended, () -> "round " + r + ": the loop did not end: " + loop);
+    }
+  }
+
   @CarrierTest(requires = Capability.OWN_THREADS)
   void aBurstOfBlockingOffloadsRunsAtMostThePoolSizeAtOnceAndAllOfThemRun(LoopFixture f)
       throws Exception {
