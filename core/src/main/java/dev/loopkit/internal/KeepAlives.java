@@ -36,7 +36,9 @@ final class KeepAlives {
   void closed(KeepAliveHandle k) {
     open.remove(k);
     if (!loop.inEventLoop()) {
-      loop.carrier.wake(); // the loop may have nothing else holding it open
+      // the loop may have nothing else holding it open: a bookkeeping hand-in makes it look
+      // again (a bare wake-up is lost while the loop is between that look and parking)
+      loop.pollQueue.handIn(() -> {}, false);
     }
   }
 
