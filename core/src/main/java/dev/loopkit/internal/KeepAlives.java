@@ -35,11 +35,7 @@ final class KeepAlives {
 
   void closed(KeepAliveHandle k) {
     open.remove(k);
-    if (!loop.inEventLoop()) {
-      // the loop may have nothing else holding it open: a bookkeeping hand-in makes it look
-      // again (a bare wake-up is lost while the loop is between that look and parking)
-      loop.pollQueue.handIn(() -> {}, false);
-    }
+    loop.pollQueue.recheckLiveness(); // the loop may have nothing else holding it open
   }
 
   /** Whether a ref'd keep-alive holds the loop open. */

@@ -81,13 +81,11 @@ final class Offloads {
 
   /**
    * Takes back a refused offload. The loop may have seen it pending and gone idle on that: a
-   * bookkeeping hand-in makes a shut-down loop look again whether it may terminate. Not a bare
-   * wake(): the loop may still be between that look and parking (its idle spell), where a wake-up
-   * is lost; a hand-in is in the queue its carrier checks after publishing that it parks.
+   * shut-down loop looks again whether it may terminate.
    */
   private void withdraw(OffloadPool.Task<?> task) {
-    if (pending.remove(task) && !loop.inEventLoop()) {
-      loop.pollQueue.handIn(() -> {}, false); // (false: the loop has ended; nothing to wake)
+    if (pending.remove(task)) {
+      loop.pollQueue.recheckLiveness();
     }
   }
 

@@ -114,6 +114,19 @@ final class PollQueue {
   }
 
   /**
+   * Something that held the loop open was dropped from another thread (an offload refused, a
+   * keep-alive closed): makes the loop look again whether anything still does (any thread; nothing
+   * once it has terminated). A bookkeeping hand-in, not a bare wake-up: the loop may be between
+   * that look and parking (its idle spell), where a wake-up is lost, while its carrier's last check
+   * before parking does see the queue.
+   */
+  void recheckLiveness() {
+    if (!loop.inEventLoop()) {
+      handIn(() -> {}, false);
+    }
+  }
+
+  /**
    * Hands a loop-side action in from any thread, past shutdown, stop and capacity; {@code inBatch}
    * false for bookkeeping that runs no user code (it takes no place in the batch). False if the
    * loop has terminated: the action will not run, and the caller settles what it owed.

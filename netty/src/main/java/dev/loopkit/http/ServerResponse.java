@@ -38,6 +38,33 @@ import java.util.Objects;
  * meanwhile, writes are dropped ({@link #closed()} tells).
  */
 public final class ServerResponse {
+  /** Common header names, spelled as handlers write them, made once (see wireName). */
+  private static final Map<String, AsciiString> COMMON_NAMES = commonNames();
+
+  private static Map<String, AsciiString> commonNames() {
+    Map<String, AsciiString> m = new HashMap<>();
+    for (String n :
+        List.of(
+            "Content-Type",
+            "Content-Length",
+            "Date",
+            "Server",
+            "Connection",
+            "Cache-Control",
+            "Location",
+            "Set-Cookie",
+            "Allow",
+            "ETag",
+            "Last-Modified",
+            "Vary",
+            "Content-Encoding")) {
+      m.put(n, AsciiString.cached(n));
+      String lower = n.toLowerCase(Locale.ROOT);
+      m.put(lower, AsciiString.cached(lower));
+    }
+    return Map.copyOf(m);
+  }
+
   private final ServerConnection connection;
   private final boolean head;
   private final HttpVersion version;
@@ -94,32 +121,6 @@ public final class ServerResponse {
   private static CharSequence wireName(String name) {
     AsciiString known = COMMON_NAMES.get(name);
     return known != null ? known : name;
-  }
-
-  private static final Map<String, AsciiString> COMMON_NAMES = commonNames();
-
-  private static Map<String, AsciiString> commonNames() {
-    Map<String, AsciiString> m = new HashMap<>();
-    for (String n :
-        List.of(
-            "Content-Type",
-            "Content-Length",
-            "Date",
-            "Server",
-            "Connection",
-            "Cache-Control",
-            "Location",
-            "Set-Cookie",
-            "Allow",
-            "ETag",
-            "Last-Modified",
-            "Vary",
-            "Content-Encoding")) {
-      m.put(n, AsciiString.cached(n));
-      String lower = n.toLowerCase(Locale.ROOT);
-      m.put(lower, AsciiString.cached(lower));
-    }
-    return Map.copyOf(m);
   }
 
   /** Whether the status and headers have gone out. */
