@@ -1310,7 +1310,7 @@ public final class Promise<T extends @Nullable Object> implements CompletionStag
 
   @SuppressWarnings("ReferenceEquality") // capture returns its argument when nothing to carry
   private void addReaction(Reaction reaction) {
-    if (PromiseHost.capturing()) { // (one static read until a LoopLocal or a decorator is used)
+    if (PromiseHost.capturing()) { // (free until a LoopLocal or a decorator is used)
       Runnable c = host.capture(reaction); // on the adding thread: its context
       if (c != reaction) {
         reaction = new Captured(reaction, c);

@@ -282,6 +282,42 @@ class VirtualCarrierTest {
     }
   }
 
+  /**
+   * A microtask that awaited gives the loop back when it returns: its thread retires, and the loop
+   * goes on on the thread that took the turns over (it does not carry on the microtask queue, or
+   * the turn it had left, itself).
+   */
+  @Test
+  void aMicrotaskThatAwaitedRetiresItsThreadWhenItReturns() throws Exception {
+    Loop loop = newLoop("virtual");
+    CompletableFuture<Thread> waiter = new CompletableFuture<>();
+    CompletableFuture<Thread> takeover = new CompletableFuture<>();
+    CompletableFuture<Thread> after = new CompletableFuture<>();
+    List<String> order = new ArrayList<>(); // confined to the loop
+    loop.execute(
+        () ->
+            loop.queueMicrotask(
+                () -> {
+                  waiter.complete(Thread.currentThread());
+                  loop.setImmediate(() -> takeover.complete(Thread.currentThread()));
+                  order.add("await");
+                  String v = loop.offload(() -> "offloaded").await();
+                  order.add("resumed " + v);
+                  loop.queueMicrotask(() -> order.add("queued after resuming"));
+                  loop.setTimeout(() -> after.complete(Thread.currentThread()), 1);
+                }));
+    Thread w = waiter.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+    Thread t = takeover.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+    Thread a = after.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+    assertTrue(w != t, "not vacuous: the turns moved to another thread while the microtask waited");
+    assertEquals(t, a, "the loop goes on on the thread that took the turns over");
+    w.join(PATIENCE.toMillis());
+    assertFalse(w.isAlive(), () -> w + " (the resumed microtask's) did not retire");
+    assertEquals(
+        List.of("await", "resumed offloaded", "queued after resuming"),
+        loop.submit(() -> List.copyOf(order)).get(PATIENCE.toSeconds(), TimeUnit.SECONDS));
+  }
+
   @Test
   void aCallbackSuspendedInAwaitIsNotLeftParkedAfterShutdownNow() throws Exception {
     Loop loop = newLoop("virtual");

@@ -19,6 +19,7 @@ import dev.loopkit.spi.IoPoller;
 import dev.loopkit.spi.LoopClock;
 import dev.loopkit.spi.LoopDriver;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -53,8 +54,8 @@ import org.jspecify.annotations.Nullable;
  * holds the loop now (volatile; inEventLoop() compares it with the caller).
  *
  * Context. Each entry point that takes a callback passes it through capture() on the caller's
- * thread: one static read, then, once a LoopLocal was set or a decorator configured, LoopContext
- * wraps it with the caller's context and the decorator's wrapper (see LoopContext).
+ * thread: nothing until a LoopLocal was set or a decorator configured, then LoopContext wraps it
+ * with the caller's context and the decorator's wrapper (see LoopContext).
  * }</pre>
  */
 public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
@@ -81,6 +82,7 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
   final CheckPhase immediates;
   final ClosePhase closing;
   final MicrotaskQueue microtasks;
+  private final ArrayDeque<Runnable> microtaskFifo; // MicrotaskQueue's, one step nearer
   final Suspensions suspensions;
   final Offloads offloads;
   final Termination termination = new Termination(this);
@@ -89,8 +91,7 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
   private final Watchdog.Watch watch; // null: no watchdog
   private final @Nullable TaskDecorator decorator; // null: none
 
-  // ---- shared with other threads ----
-  volatile Thread runningThread; // the thread that holds the loop now (see Suspensions)
+  volatile Thread runningThread; // any thread reads: the thread that holds the loop now
 
   private EventLoop(LoopConfig config, Mode mode) {
     this.config = config;
@@ -109,6 +110,7 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
     this.immediates = driver.immediates;
     this.closing = driver.closing;
     this.microtasks = driver.microtasks();
+    this.microtaskFifo = microtasks.fifo();
     this.suspensions = driver.suspensions();
     this.carrier = provider.create(this);
     this.offloads = new Offloads(this, carrier);
@@ -226,7 +228,7 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
     requireNonNull(callback, "callback");
     Runnable microtask = capture(callback);
     if (inEventLoop()) {
-      microtasks.add(microtask);
+      microtaskFifo.add(microtask);
     } else {
       pollQueue.submit((Runnable) () -> microtasks.add(microtask), "execute");
     }
@@ -307,13 +309,13 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
   /** {@code callback} as it will run: decorated, with the caller's context (any thread). */
   @Override
   Runnable capture(Runnable callback) {
-    return LoopContext.capturing ? LoopContext.capture(callback, decorator) : callback;
+    return LoopContext.capturing() ? LoopContext.capture(callback, decorator) : callback;
   }
 
   /** As {@link #capture(Runnable)}, for a task with a result. */
   @Override
   <V extends @Nullable Object> Callable<V> capture(Callable<V> task) {
-    return LoopContext.capturing ? LoopContext.capture(task, decorator) : task;
+    return LoopContext.capturing() ? LoopContext.capture(task, decorator) : task;
   }
 
   // ==== the lifecycle (Lifecycle has the table of what each state does to pending work)

@@ -1,6 +1,9 @@
 package dev.loopkit.internal;
 
 import dev.loopkit.TaskDecorator;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.SwitchPoint;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,12 +23,13 @@ import org.jspecify.annotations.Nullable;
  *
  * Capture happens at the API's entry points (nextTick, queueMicrotask, setImmediate, setTimeout,
  * setInterval, execute and so submit, schedule*, offload, a promise's then and its kin), on the
- * scheduling thread: capturing is read first, so that until a LoopLocal value is set or a loop
- * with a task decorator is made, scheduling costs one static read and a branch more — no
- * allocation, no ThreadLocal lookup. capturing is plain: it only ever goes from false to true, and
- * a thread that has something to capture wrote it itself (LoopLocal.run) or received its work or
- * its loop through a hand-over that orders the write before (a queue, Thread.start, safe
- * publication of the loop).
+ * scheduling thread: capturing() is asked first, so that until a LoopLocal value is set or a loop
+ * with a task decorator is made, scheduling costs nothing more — no allocation, no ThreadLocal
+ * lookup, not even a read: the answer is a SwitchPoint, which compiled code folds to a constant
+ * and which is invalidated (once: compiled code that folded it is recompiled) when either first
+ * happens. Invalidation reaches every thread before it returns, so a thread that has something to
+ * capture (it set a LoopLocal itself, or received its work or loop after the decorator's loop was
+ * made) sees true.
  *
  * Then a callback with nothing to carry (no context on this thread, no decorator) is left as it
  * is; otherwise it is wrapped (ContextTask, ContextCallable): the wrapper runs the decorated
@@ -39,8 +43,17 @@ public final class LoopContext {
   private static final AtomicInteger SLOTS = new AtomicInteger();
   private static final Object UNSET = new Object();
 
-  /** Whether anything may need capturing: a LoopLocal value was set, or a decorator configured. */
-  static boolean capturing;
+  /**
+   * Valid until anything may need capturing (a LoopLocal value was set, or a decorator configured):
+   * compiled code that asks {@link #capturing()} folds the answer to a constant and is recompiled
+   * once it is invalidated.
+   */
+  private static final SwitchPoint NOTHING_TO_CAPTURE = new SwitchPoint();
+
+  private static final MethodHandle CAPTURING =
+      NOTHING_TO_CAPTURE.guardWithTest(
+          MethodHandles.constant(boolean.class, false),
+          MethodHandles.constant(boolean.class, true));
 
   /** Whether a LoopLocal value was ever set (else no thread has a context). */
   private static boolean localsUsed;
@@ -77,7 +90,7 @@ public final class LoopContext {
    */
   public static @Nullable LoopContext enter(int slot, Object value) {
     localsUsed = true;
-    capturing = true;
+    startCapturing();
     LoopContext outer = CURRENT.get();
     Object[] values;
     if (outer == null) {
@@ -99,19 +112,29 @@ public final class LoopContext {
 
   // ---- for the engine ----
 
-  /** A loop with a task decorator was made: from now on, scheduling asks whether to capture. */
-  static void decoratorConfigured() {
-    capturing = true;
+  /** Whether anything may need capturing (false until a LoopLocal value or a decorator is used). */
+  static boolean capturing() {
+    try {
+      return (boolean) CAPTURING.invokeExact();
+    } catch (Throwable t) {
+      throw new AssertionError(t); // constants: cannot throw
+    }
   }
 
-  /** Whether promises should ask their host to capture (the fast path's one static read). */
-  static boolean capturing() {
-    return capturing;
+  private static void startCapturing() {
+    if (!NOTHING_TO_CAPTURE.hasBeenInvalidated()) {
+      SwitchPoint.invalidateAll(new SwitchPoint[] {NOTHING_TO_CAPTURE});
+    }
+  }
+
+  /** A loop with a task decorator was made: from now on, scheduling asks whether to capture. */
+  static void decoratorConfigured() {
+    startCapturing();
   }
 
   /**
    * {@code task} as it will run: decorated, with the scheduling thread's context; {@code task}
-   * itself if there is nothing to carry. Call only when {@link #capturing}.
+   * itself if there is nothing to carry. Call only when {@link #capturing()}.
    *
    * @throws NullPointerException if the decorator returns null
    */

@@ -3,6 +3,8 @@ package dev.loopkit.internal;
 import dev.loopkit.Loop;
 import dev.loopkit.LoopTerminatedException;
 import dev.loopkit.Promise;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -20,29 +22,53 @@ import java.util.ArrayList;
  * It is the promises' host (PromiseHost): the one seam through which Promise reaches the engine.
  * ticksRun and microtasksRun count what ran: plain increments, read opaque by LoopStats. After a
  * stop the checkpoint returns at once; what it left is settled as the loop terminates (settle).
+ *
+ * Between two callbacks the checkpoint asks two questions: has a stop begun, and has this callback
+ * been resumed on a thread that no longer runs the turns (await on the virtual carrier). Both can
+ * only be yes after an event that sets lookUp, sticky: a stop begins (Termination, after its move
+ * to STOP; another thread's write is read opaque, so it is seen at the next callback or soon
+ * after) or a callback begins to suspend (Suspensions.begin, on the very thread that will later
+ * return resumed). Until then a microtask costs one plain-speed read of lookUp instead of the
+ * state's volatile read and the runner's check. queueMicrotask on the loop adds to the FIFO
+ * directly (EventLoop holds it), one step shorter than through this class.
  * }</pre>
  */
 final class MicrotaskQueue implements PromiseHost {
+  private static final VarHandle LOOK_UP;
+
+  static {
+    try {
+      LOOK_UP = MethodHandles.lookup().findVarHandle(MicrotaskQueue.class, "lookUp", boolean.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   private final EventLoop loop;
+  private final Suspensions suspensions;
   private final ArrayDeque<Runnable> ticks = new ArrayDeque<>();
   private final ArrayDeque<Runnable> microtasks = new ArrayDeque<>();
   private ArrayList<Rejection> rejections;
   long ticksRun; // read opaque by LoopStats
   long microtasksRun; // read opaque by LoopStats
 
-  MicrotaskQueue(EventLoop loop) {
+  @SuppressWarnings("unused") // through LOOK_UP (see the notes)
+  private boolean lookUp;
+
+  MicrotaskQueue(EventLoop loop, Suspensions suspensions) {
     this.loop = loop;
+    this.suspensions = suspensions;
   }
 
   /** The checkpoint (loop). */
   void checkpoint() {
     while (!ticks.isEmpty() || !microtasks.isEmpty()) {
       Runnable r;
-      while (loop.state() < Lifecycle.STOP && (r = ticks.poll()) != null) {
+      while (!(lookUp() && loop.state() >= Lifecycle.STOP) && (r = ticks.poll()) != null) {
         ticksRun++;
         runGuarded(r);
       }
-      while (loop.state() < Lifecycle.STOP && (r = microtasks.poll()) != null) {
+      while (!(lookUp() && loop.state() >= Lifecycle.STOP) && (r = microtasks.poll()) != null) {
         microtasksRun++;
         runGuarded(r);
       }
@@ -61,7 +87,23 @@ final class MicrotaskQueue implements PromiseHost {
     } catch (Throwable t) {
       loop.driver.uncaught(t);
     }
-    loop.driver.retireIfResumed();
+    if (lookUp()) {
+      suspensions.retireIfResumed();
+    }
+  }
+
+  private boolean lookUp() {
+    return (boolean) LOOK_UP.getOpaque(this);
+  }
+
+  /** A stop began, or a callback is about to suspend (any thread; sticky): see the notes. */
+  void lookUpFromNowOn() {
+    LOOK_UP.setVolatile(this, true);
+  }
+
+  /** The microtask FIFO, for {@code queueMicrotask} on the loop (see the notes). */
+  ArrayDeque<Runnable> fifo() {
+    return microtasks;
   }
 
   /** {@code nextTick} on the loop. */

@@ -27,10 +27,10 @@ public interface PromiseHost {
 
   /**
    * Whether a reaction should ask {@link #capture}: false until a {@code LoopLocal} value is set or
-   * a loop with a task decorator is made (one static read).
+   * a loop with a task decorator is made (a constant to compiled code until then).
    */
   static boolean capturing() {
-    return LoopContext.capturing;
+    return LoopContext.capturing();
   }
 
   /**

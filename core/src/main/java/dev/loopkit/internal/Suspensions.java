@@ -91,6 +91,7 @@ public final class Suspensions {
     }
     Suspension s = new Suspension(loop.driver.current);
     suspended.add(s);
+    loop.microtasks.lookUpFromNowOn();
     return s;
   }
 

@@ -87,6 +87,7 @@ final class Termination {
     if (!loop.advance(Lifecycle.STOP)) {
       return null;
     }
+    loop.microtasks.lookUpFromNowOn();
     List<Runnable> never = new ArrayList<>();
     try {
       sweptHandIns = loop.pollQueue.sweep(never); // published by swept, read after awaitSweep

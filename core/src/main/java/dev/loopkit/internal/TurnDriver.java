@@ -61,8 +61,8 @@ final class TurnDriver {
     this.poll = new PollPhase(loop, this, pollQueue);
     this.immediates = new CheckPhase(loop, this);
     this.closing = new ClosePhase(loop, this);
-    this.microtasks = new MicrotaskQueue(loop);
     this.suspensions = new Suspensions(loop);
+    this.microtasks = new MicrotaskQueue(loop, suspensions);
     this.sampleMask = loop.config().metricsSampleEvery() - 1L;
     this.uncaughtHandler =
         loop.config()
