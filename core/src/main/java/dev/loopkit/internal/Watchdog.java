@@ -26,8 +26,9 @@ import java.util.function.Consumer;
  * began, and blockedFor may be short by up to a period. A recursive nextTick or microtask chain
  * starts no phase callback, so it is caught as its callback's checkpoint. The stack is taken, then
  * the count read again: if it moved, the loop was not blocked after all and nothing is reported.
- * A sweep that comes more than two periods late (a JVM-wide pause: GC, safepoint) forgets what it
- * saw rather than blame the callback running after the pause. Watch fields are the watchdog
+ * A sweep that comes more than two periods late (a JVM-wide pause: GC, safepoint) forgets when
+ * what it saw began rather than blame the callback running after the pause; an incident already
+ * reported stays reported (Sightings). Watch fields are the watchdog
  * thread's alone; a throw while looking at one loop is logged and the sweep goes on.
  * }</pre>
  */
@@ -96,20 +97,62 @@ final class Watchdog {
     }
   }
 
+  /**
+   * What the sweeps saw of one loop: an incident is its progress count held while it runs, and it
+   * is reported once, past the threshold. A late sweep forgets when the incident began (its time is
+   * not to be trusted), not that it was reported: the same incident is not reported again.
+   */
+  static final class Sightings {
+    private final long thresholdNanos;
+    private long seen = -1; // the progress count seen held, or -1
+    private long seenSince; // when it was first seen
+    private long reported = -1; // the progress count of the last incident reported
+
+    Sightings(long thresholdNanos) {
+      this.thresholdNanos = thresholdNanos;
+    }
+
+    /**
+     * One look: {@code running} whether a thread is inside the loop's turns, {@code progress} its
+     * count. Returns for how long it has been held if that is past the threshold and the incident
+     * was not reported yet (it counts as reported from now on); otherwise -1.
+     */
+    long look(boolean running, long progress, long now) {
+      if (!running) {
+        seen = -1;
+        return -1;
+      }
+      if (progress != seen) {
+        seen = progress;
+        seenSince = now;
+        return -1;
+      }
+      long held = now - seenSince;
+      if (progress == reported || held < thresholdNanos) {
+        return -1;
+      }
+      reported = progress;
+      return held;
+    }
+
+    /** A sweep came late (a JVM-wide pause): when the incident began is forgotten. */
+    void forget() {
+      seen = -1;
+    }
+  }
+
   /** One loop under watch. */
   static final class Watch {
     final EventLoop loop;
     final long thresholdNanos;
     private final Consumer<LoopBlockedWarning> handler;
-    // watchdog thread only:
-    private long seen = -1;
-    private long seenSince;
-    private boolean reported;
+    private final Sightings sightings; // watchdog thread only
 
     Watch(EventLoop loop, long thresholdNanos) {
       this.loop = loop;
       this.thresholdNanos = thresholdNanos;
       this.handler = loop.config().blockedLoopHandler().orElse(Watch::log);
+      this.sightings = new Sightings(thresholdNanos);
     }
 
     private static void log(LoopBlockedWarning w) {
@@ -117,34 +160,23 @@ final class Watchdog {
     }
 
     void forget() {
-      seen = -1;
+      sightings.forget();
     }
 
     /** One look (watchdog thread). */
     void look(long now) {
-      Thread t = loop.watchedThread();
+      Thread t = loop.watchedThread(); // null between turns: nothing holds the loop
       long p = loop.watchedProgress();
-      if (t == null) { // between turns: nothing holds the loop
-        seen = -1;
-        return;
-      }
-      if (p != seen) {
-        seen = p;
-        seenSince = now;
-        reported = false;
-        return;
-      }
-      long blocked = now - seenSince;
-      if (reported || blocked < thresholdNanos) {
+      long blocked = sightings.look(t != null, p, now);
+      if (blocked < 0) {
         return;
       }
       Object callback = loop.watchedCallback();
       int phase = loop.watchedPhase();
       StackTraceElement[] stack = t.getStackTrace();
       if (loop.watchedProgress() != p || loop.watchedThread() != t) {
-        return; // it moved on while the stack was taken
+        return; // it moved on while the stack was taken (and that incident is over)
       }
-      reported = true;
       report(t, stack, callback, phase, blocked);
     }
 
