@@ -49,6 +49,9 @@ final class MicrotaskQueue implements PromiseHost {
   private final ArrayDeque<Runnable> ticks = new ArrayDeque<>();
   private final ArrayDeque<Runnable> microtasks = new ArrayDeque<>();
   private ArrayList<Rejection> rejections;
+  // Loop: past TERMINATED, settling what was owed (Termination.finish). Here, one load from a
+  // promise's host, since every settlement and reaction asks it.
+  private boolean terminatedHere;
   long ticksRun; // read opaque by LoopStats
   long microtasksRun; // read opaque by LoopStats
 
@@ -170,9 +173,14 @@ final class MicrotaskQueue implements PromiseHost {
     return loop.pollQueue.handIn(action, true);
   }
 
+  /** The loop is past TERMINATED: promises settle what they owe instead of queueing (loop). */
+  void pastTerminated() {
+    terminatedHere = true;
+  }
+
   @Override
   public boolean terminatedHere() {
-    return loop.termination.terminatedHere();
+    return terminatedHere;
   }
 
   @Override

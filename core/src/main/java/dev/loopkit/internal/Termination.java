@@ -21,10 +21,11 @@ import java.util.concurrent.CountDownLatch;
  * interrupts the loop's running callback (Lifecycle's handshake). The loop waits for the sweep
  * before it moves to TERMINATED, so whoever sees TERMINATED sees every future cancelled.
  *
- * finish runs on the loop. Past TERMINATED (terminatedHere, a plain flag of the loop's thread) it
- * runs the hand-ins still queued or set aside by the sweep and settles with LoopTerminatedException
- * the promises the dropped microtasks owed, until none is left. User tasks are never taken then:
- * their producers, seeing the state, take them back. failure is the error that stopped the loop.
+ * finish runs on the loop. Past TERMINATED (MicrotaskQueue.terminatedHere, a plain flag of the
+ * loop's thread that every promise settled or reacted to reads) it runs the hand-ins still queued
+ * or set aside by the sweep and settles with LoopTerminatedException the promises the dropped
+ * microtasks owed, until none is left. User tasks are never taken then: their producers, seeing
+ * the state, take them back. failure is the error that stopped the loop.
  * }</pre>
  */
 final class Termination {
@@ -48,7 +49,6 @@ final class Termination {
   // The hand-ins a stop's sweep took from the queue: written by the STOP winner before
   // Lifecycle.swept, read by the loop after awaitSweep.
   private List<PollQueue.HandIn> sweptHandIns;
-  private boolean terminatedHere; // loop: past TERMINATED, settling what was owed
   private volatile GracefulShutdown graceful; // set once, by the first shutdownGracefully
 
   Termination(EventLoop loop) {
@@ -182,7 +182,7 @@ final class Termination {
         break;
       }
     }
-    terminatedHere = true;
+    loop.microtasks.pastTerminated();
     loop.unwatch();
     loop.suspensions.abandonAll();
     loop.timers.cancelAll();
@@ -242,11 +242,6 @@ final class Termination {
         LOG.log(System.Logger.Level.DEBUG, "[" + loop.name() + "] after termination", t);
       }
     }
-  }
-
-  /** On the loop's thread: whether it is past TERMINATED, settling what it owed. */
-  boolean terminatedHere() {
-    return terminatedHere;
   }
 
   // ---- waiting for the end (any thread) ----
