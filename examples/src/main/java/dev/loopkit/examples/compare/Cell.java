@@ -26,11 +26,12 @@ import org.HdrHistogram.Recorder;
  * <p>What the window measures: requests completed in it and their latencies (HdrHistogram, µs),
  * failures, arrivals dropped (open loop), the process's CPU time (the file and the embedded
  * database run in this process, their share included; the HTTP service runs in a process of its
- * own), the peak number of live platform threads and how many of them the model added, the heap
- * (sampled every 10 ms), the loop's delay for loop models, the JIT's compilation time and its
- * compiler threads' CPU time, the load average at its end, and the process's peak RSS ({@code
- * VmHWM}, for the whole run of a forked cell, warm-up included). Every figure is read when the
- * window closes, before the requests in flight drain.
+ * own; in server mode the client's thread is not counted, see {@link Served}), the peak number of
+ * live platform threads and how many of them the model added, the heap (sampled every 10 ms), the
+ * loop's delay for loop models, the JIT's compilation time and its compiler threads' CPU time, the
+ * load average at its end, and the process's peak RSS ({@code VmHWM}, for the whole run of a forked
+ * cell, warm-up included). Every figure is read when the window closes, before the requests in
+ * flight drain.
  */
 final class Cell {
 
@@ -233,20 +234,21 @@ final class Cell {
         threads.resetPeakThreadCount();
         heap.reset();
         long wall0 = System.nanoTime();
-        long cpu0 = os.getProcessCpuTime();
+        Thread client = load.client(); // server mode: not the model's (see Served)
+        long cpu0 = os.getProcessCpuTime() - cpuTime(threads, client);
         long jit0 = jit.getTotalCompilationTime();
         double jitCpu0 = compilerCpuSeconds();
         sleep(settings.duration().toNanos());
         // The window closes: every figure is read now, before the requests in flight drain.
         Histogram window = latencies.getIntervalHistogram();
         long wall1 = System.nanoTime();
-        long cpu1 = os.getProcessCpuTime();
+        long cpu1 = os.getProcessCpuTime() - cpuTime(threads, client);
         long jit1 = jit.getTotalCompilationTime();
         double jitCpu1 = compilerCpuSeconds();
         long windowErrors = errors.get();
         long dropped = load.dropped();
         String windowFirstError = firstError.get();
-        int peakThreads = threads.getPeakThreadCount();
+        int peakThreads = threads.getPeakThreadCount() - (client == null ? 0 : 1);
         long heapPeak = heap.peak();
         long heapAfterGc = heap.peakAfterGc();
         double seconds = (wall1 - wall0) / 1e9;
@@ -288,6 +290,11 @@ final class Cell {
             null);
       }
     }
+  }
+
+  /** The CPU time of {@code thread} so far, in nanoseconds; 0 for null. */
+  private static long cpuTime(ThreadMXBean threads, Thread thread) {
+    return thread == null ? 0 : Math.max(0, threads.getThreadCpuTime(thread.threadId()));
   }
 
   /**

@@ -362,6 +362,7 @@ public final class Compare {
               s.duration(),
               s.out(),
               false,
+              s.server(),
               s.ioThreads(),
               s.platformThreads(),
               s.dbConnections(),

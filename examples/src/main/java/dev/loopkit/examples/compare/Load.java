@@ -12,6 +12,9 @@ import java.util.concurrent.locks.LockSupport;
 interface Load extends AutoCloseable {
   DelayMonitor loopDelay();
 
+  /** As {@link Model.Run#client()}. */
+  Thread client();
+
   /** Arrivals dropped (open loop: the cap of requests in flight was reached) since the reset. */
   long dropped();
 
@@ -28,6 +31,11 @@ interface Load extends AutoCloseable {
       @Override
       public DelayMonitor loopDelay() {
         return run.loopDelay();
+      }
+
+      @Override
+      public Thread client() {
+        return run.client();
       }
 
       @Override
@@ -107,6 +115,11 @@ interface Load extends AutoCloseable {
     @Override
     public DelayMonitor loopDelay() {
       return open.loopDelay();
+    }
+
+    @Override
+    public Thread client() {
+      return open.client();
     }
 
     @Override

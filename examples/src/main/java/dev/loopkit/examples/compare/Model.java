@@ -4,6 +4,7 @@ import dev.loopkit.DelayMonitor;
 import dev.loopkit.Loop;
 import dev.loopkit.LoopConfig;
 import dev.loopkit.Promise;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -27,7 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * completion. For the open loop ({@link #open}), the caller hands in each request with the time it
  * was meant to start, and its latency runs from then.
  */
-abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
+abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest, Served {
 
   /** Told of every request's end: its issue time ({@link System#nanoTime()}) and its failure. */
   interface Sink {
@@ -38,6 +39,14 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
   interface Run extends AutoCloseable {
     /** The loop's delay monitor, or null for thread-per-request models. */
     DelayMonitor loopDelay();
+
+    /**
+     * The thread of the client that drives a model behind a server ({@link Served}), or null: not
+     * the model's, so neither it nor its CPU time is counted.
+     */
+    default Thread client() {
+      return null;
+    }
 
     @Override
     void close();
@@ -51,6 +60,11 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
     /** The loop's delay monitor, or null for thread-per-request models. */
     DelayMonitor loopDelay();
 
+    /** As {@link Run#client()}. */
+    default Thread client() {
+      return null;
+    }
+
     /** Stops serving; the caller has waited for the requests in flight. */
     @Override
     void close();
@@ -61,18 +75,44 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
 
   final String name;
 
-  private Model(String name) {
+  Model(String name) {
     this.name = name;
   }
 
-  /** The model {@code name} (checked by {@link Settings#model}) with {@code settings}' knobs. */
+  /**
+   * The model {@code name} (checked by {@link Settings#model}) with {@code settings}' knobs; behind
+   * a server ({@link Served}) with {@code --server true}.
+   */
   static Model of(String name, Settings settings) {
-    return switch (name) {
-      case "threads/virtual" -> new ThreadPerRequest(name, true, settings.platformThreads());
-      case "threads/platform" -> new ThreadPerRequest(name, false, settings.platformThreads());
-      default -> new OnLoop(name, name.substring("loop/".length()), settings.ioThreads());
-    };
+    Model m =
+        switch (name) {
+          case "threads/virtual" -> new ThreadPerRequest(name, true, settings.platformThreads());
+          case "threads/platform" -> new ThreadPerRequest(name, false, settings.platformThreads());
+          default -> new OnLoop(name, name.substring("loop/".length()), settings.ioThreads());
+        };
+    return settings.server() ? new Served(m) : m;
   }
+
+  /** A model serving HTTP on loopback (server mode): its port, and how to stop it. */
+  interface Server extends AutoCloseable {
+    int port();
+
+    /** The loop's delay monitor, or null for thread-per-request models. */
+    DelayMonitor loopDelay();
+
+    /** Stops serving; the client has closed its connections. */
+    @Override
+    void close();
+  }
+
+  /** The body of a request served whole (server mode). */
+  static final byte[] SERVED = "ok".getBytes(StandardCharsets.US_ASCII);
+
+  /**
+   * Starts serving {@code workload} over HTTP on loopback (server mode): each request runs it as
+   * this model runs it, and is answered 200 ({@link #SERVED}), or 500 with its failure.
+   */
+  abstract Server serve(Workload workload, Services services);
 
   /** Starts {@code concurrency} request chains of {@code workload}, reporting each end to sink. */
   abstract Run start(Workload workload, Services services, int concurrency, Sink sink);
@@ -130,6 +170,11 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
           loop.close();
         }
       };
+    }
+
+    @Override
+    Server serve(Workload workload, Services services) {
+      return Served.onLoop(Loop.create(config(carrier, ioThreads)), workload, services);
     }
 
     /** Issues one request on {@code loop}; its end goes to sink, on the loop. */
@@ -287,6 +332,13 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
       };
     }
 
+    @Override
+    Server serve(Workload workload, Services services) {
+      return virtual
+          ? Served.helidon(workload, services)
+          : Served.jdk(executor(), workload, services);
+    }
+
     private ExecutorService executor() {
       if (virtual) {
         return Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("request-", 0).factory());
@@ -306,7 +358,7 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
     }
   }
 
-  private static void stop(ExecutorService executor) {
+  static void stop(ExecutorService executor) {
     executor.shutdownNow();
     try {
       executor.awaitTermination(10, TimeUnit.SECONDS);
@@ -377,7 +429,7 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest {
    * Waits until every chain has ended; past {@link #DRAIN_TIMEOUT}, or if interrupted, runs {@code
    * giveUp} and throws.
    */
-  private static void awaitDrained(CompletableFuture<Void> drained, Runnable giveUp) {
+  static void awaitDrained(CompletableFuture<Void> drained, Runnable giveUp) {
     try {
       drained.get(DRAIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {

@@ -137,6 +137,13 @@ final class Report {
             "%.1f s of warm-up, then a %.1f s window. ",
             settings.warmup().toNanos() / 1e9,
             settings.duration().toNanos() / 1e9)
+        + (settings.server()
+            ? "Server mode: each model serves the workload behind a real HTTP server on loopback"
+                + " (loop models on loopkit's server on their loop, `threads/virtual` on Helidon 4"
+                + " SE, `threads/platform` on the JDK's HttpServer with its pool), driven by"
+                + " loopkit's HTTP client on a loop of its own; a request's latency includes the"
+                + " round trip, and the client's thread and its CPU time are not counted. "
+            : "")
         + "The file and the embedded H2 database run in the measured process (their work is the"
         + " request's own); the HTTP service runs in a process of its own, so CPU time is the"
         + " model's. Cells with errors are left out of the charts and the conclusions. "

@@ -56,6 +56,14 @@ record RunInfo(Map<String, String> fields, Instant started, Instant finished) {
         "settings", String.join(" ", settings.toArgs()) + (settings.fork() ? "" : " --fork false"));
     f.put("measures", settings.measures());
     f.put("models", models(settings));
+    if (settings.server()) {
+      f.put(
+          "server mode",
+          "loop/*: loopkit's HTTP server on the loop; threads/virtual: Helidon 4 SE's web server"
+              + " (a virtual thread per request); threads/platform: the JDK's HttpServer on the"
+              + " fixed pool; the client: loopkit's HTTP client on a single-thread loop of its own,"
+              + " in the measured process, its thread and CPU time not counted");
+    }
     f.put(
         "HTTP service",
         "a process of its own: " + String.join(" ", Upstream.JVM_OPTIONS) + ", the same java");

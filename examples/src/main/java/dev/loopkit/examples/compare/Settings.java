@@ -31,6 +31,7 @@ record Settings(
     Duration duration,
     Path out,
     boolean fork,
+    boolean server,
     int ioThreads,
     int platformThreads,
     int dbConnections,
@@ -92,6 +93,11 @@ record Settings(
         "--fork",
         "true",
         "run each cell in a fresh JVM (true: figures are not mixed; false: one JVM, no RSS figure)");
+    option(
+        "--server",
+        "false",
+        "put each model behind a real HTTP server on loopback, driven by an HTTP client (true),"
+            + " or call its handlers in the process (false)");
     option(
         "--io-threads",
         "4",
@@ -189,6 +195,7 @@ record Settings(
         seconds(values, "--duration", 0.05),
         Path.of(values.get("--out")),
         bool(values, "--fork"),
+        bool(values, "--server"),
         integer("--io-threads", values.get("--io-threads"), 1, 32767),
         integer("--platform-threads", values.get("--platform-threads"), 1, 32767),
         integer("--db-connections", values.get("--db-connections"), 1, 1024),
@@ -317,6 +324,9 @@ record Settings(
     add(a, "--open-cap", String.valueOf(openCap));
     add(a, "--warmup", String.valueOf(warmup.toNanos() / 1e9));
     add(a, "--duration", String.valueOf(duration.toNanos() / 1e9));
+    if (server) {
+      add(a, "--server", "true");
+    }
     add(a, "--io-threads", String.valueOf(ioThreads));
     add(a, "--platform-threads", String.valueOf(platformThreads));
     add(a, "--db-connections", String.valueOf(dbConnections));

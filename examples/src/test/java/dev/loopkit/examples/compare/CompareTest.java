@@ -322,6 +322,7 @@ class CompareTest {
     assertRefused("--concurrency", "4,,8", "--concurrency: an empty item");
     assertRefused("--duration", "soon", "--duration: 'soon' is not allowed; seconds from");
     assertRefused("--fork", "yes", "--fork: 'yes' is not allowed; true or false");
+    assertRefused("--server", "http", "--server: 'http' is not allowed; true or false");
     assertRefused("--speed", "1", "unknown option '--speed'; allowed: --quick");
     assertRefused("--models", "loop/fiber", "--models: unknown model 'loop/fiber'; allowed: loop/");
     assertRefused("--out", "--fork", "--out: needs a value");
@@ -356,6 +357,56 @@ class CompareTest {
         Settings.parse(List.of("--runs", "5")).measures(),
         Settings.parse(List.of("--workloads", "db")).measures(),
         "the grid's extent is no measure");
+    Settings served = Settings.parse(List.of("--server", "true"));
+    assertEquals(served, Settings.parse(served.toArgs()));
+    assertTrue(served.server());
+    assertFalse(served.measures().equals(full.measures()), "behind a server or not: a measure");
+  }
+
+  @Test
+  void serverModeServesEachWorkloadOverHttpUnderEveryModel() throws IOException {
+    int waitMillis = 20;
+    List<Cell.Result> results =
+        run(
+            "--server",
+            "true",
+            "--fork",
+            "false",
+            "--runs",
+            "1",
+            "--workloads",
+            "file,http,wait",
+            "--open",
+            "0.5",
+            "--warmup",
+            "0.1",
+            "--duration",
+            "0.3",
+            "--concurrency",
+            "3",
+            "--wait-millis",
+            String.valueOf(waitMillis));
+    assertEquals(3 * Settings.DEFAULT_MODELS.size() * 2, results.size(), "closed and open");
+    for (Cell.Result r : results) {
+      String cell = r.workload() + " " + r.model() + " " + r.mode();
+      assertNull(r.failure(), cell);
+      assertEquals(0, r.errors(), cell + ": " + r.firstError());
+      assertTrue(r.completed() > 0, cell + " completed nothing");
+      if (r.workload().equals("wait")) {
+        // the round trip over loopback comes on top of the wait, never instead of it
+        assertTrue(r.p50Millis() >= waitMillis * 0.999, cell + " p50 " + r.p50Millis());
+      }
+      if (!r.model().equals("threads/platform")) {
+        // the client's loop thread is not the model's
+        assertTrue(r.platformThreadsAdded() < 50, cell + " added " + r.platformThreadsAdded());
+      }
+      boolean onLoop = r.model().startsWith("loop/");
+      assertEquals(onLoop, !Double.isNaN(r.loopDelayMaxMillis()), cell + ": loop delay");
+    }
+    String json = Files.readString(out.resolve("comparison.json"));
+    assertTrue(json.contains("\"server mode\""), "the report says the models were served");
+    String md = Files.readString(out.resolve("comparison.md"));
+    assertTrue(md.contains("Server mode: each model serves the workload"), "and says so in words");
   }
 
   private static void assertRefused(String option, String value, String message) {
