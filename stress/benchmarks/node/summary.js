@@ -68,15 +68,18 @@ for (const key of Object.keys(scores)) {
   }
 }
 
-// ---- shape F: HTTP hello (one wrk run per figure: no error bar) --------------------------------
-// Scores "F:<subject>" at c100 and "F:<subject>-c1000" at c1000, in requests per second; ratios
-// pair loopkit with each peer at the same concurrency.
+// ---- shape F: HTTP hello --------------------------------------------------------------------------
+// Scores "F:<subject>" at c100 and "F:<subject>-c1000" at c1000, in requests per second: the median
+// of the sitting's rounds, with half their spread (greatest − least) as the error (none for one
+// round); ratios pair loopkit with each peer at the same concurrency.
 const fKey = (t) => `F:${t.subject}${t.connections === 100 ? '' : `-c${t.connections}`}`;
+const fError = (t) => (t.rounds && t.rounds.length > 1)
+  ? (Math.max(...t.rounds) - Math.min(...t.rounds)) / 2 : null;
 if (http) {
   for (const t of http.throughput) {
-    scores[fKey(t)] = {score: t.requestsPerSecond, error: null};
+    scores[fKey(t)] = {score: t.requestsPerSecond, error: fError(t)};
     rows.push({shape: 'F', benchmark: 'HttpSitting.wrk', subject: fKey(t).slice(2),
-      score: t.requestsPerSecond, error: null, unit: 'req/s'});
+      score: t.requestsPerSecond, error: fError(t), unit: 'req/s'});
   }
   for (const c of [100, 1000]) {
     const all = http.throughput.filter((t) => t.connections === c);
@@ -204,14 +207,19 @@ if (httpSection) {
   const h = httpSection;
   md.push('', '## F: HTTP hello', '');
   md.push(`Server on core ${h.cores.server}, load on core ${h.cores.load}; ${h.wrk}, one thread, ` +
-    `${h.warmupSeconds} s warm-up then ${h.seconds} s per run (one run per figure: no error bar). ` +
+    `${h.warmupSeconds} s warm-up then ${h.seconds} s per run; ` +
+    (h.throughput.some((t) => t.rounds && t.rounds.length > 1)
+      ? `req/s is the median of ${h.throughput[0].rounds.length} rounds (a fresh process each, the servers in turn), ` +
+        'with every round\'s figure. '
+      : 'one run per figure: no error bar. ') +
     `Open loop: ${h.openLoop.connections} connections, ${h.openLoop.seconds} s per rate ` +
     `(${h.openLoop.rates}), latency from each request's intended send time.`, '');
-  md.push('| subject | connections | req/s | errors (connect/read/write/timeout/non-2xx) | closed-loop p99 ms |',
-    '|---|---:|---:|---|---:|');
+  md.push('| subject | connections | req/s | rounds | errors (connect/read/write/timeout/non-2xx) | closed-loop p99 ms |',
+    '|---|---:|---:|---|---|---:|');
   for (const t of h.throughput) {
     const e = t.errors;
-    md.push(`| ${t.subject} | ${t.connections} | ${fmt(t.requestsPerSecond)} | ${e.connect}/${e.read}/${e.write}/${e.timeout}/${e.non2xx} | ${t.closedLoopLatencyMs.p99 ?? '–'} |`);
+    const rounds = (t.rounds || [t.requestsPerSecond]).map(fmt).join(', ');
+    md.push(`| ${t.subject} | ${t.connections} | ${fmt(t.requestsPerSecond)} | ${rounds} | ${e.connect}/${e.read}/${e.write}/${e.timeout}/${e.non2xx} | ${t.closedLoopLatencyMs.p99 ?? '–'} |`);
   }
   md.push('', '| subject | rate/s | p50 ms | p99 ms | p99.9 ms | max ms | completed | dropped | errors | unfinished |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');

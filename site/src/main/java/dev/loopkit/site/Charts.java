@@ -30,8 +30,10 @@ final class Charts {
     double max = rows.stream().mapToDouble(r -> r.ops() + r.err()).max().orElseThrow();
     int plot = WIDTH - LABEL - VALUE;
     int height = TOP + rows.size() * ROW + 10;
-    // shape F is an HTTP server under wrk: one run per figure, so no whiskers
+    // shape F is an HTTP server under wrk: a figure is the median of the sitting's rounds, its
+    // whisker half their spread (none for a sitting of one round)
     boolean http = shape.equals("F");
+    boolean rounds = rows.stream().anyMatch(r -> r.err() > 0);
     String unit = http ? "requests per second" : "operations per second";
     StringBuilder svg = open("bench-" + shape, height, "shape " + shape + ": " + unit);
     svg.append(
@@ -41,7 +43,9 @@ final class Charts {
             "start",
             unit
                 + (http
-                    ? " (longer is faster; one wrk run each: no error bar)"
+                    ? rounds
+                        ? " (longer is faster; median of the rounds, whiskers: half their spread)"
+                        : " (longer is faster; one wrk run each: no error bar)"
                     : " (longer is faster; whiskers: 99.9% error)"),
             "axis"));
     int y = TOP;

@@ -150,5 +150,17 @@ class SiteDataTest {
     SiteData.Target f = data.targets().get(data.targets().size() - 1);
     assertEquals(90000.0 / 80000.0, f.ratio().value(), 1e-9);
     assertTrue(f.met(), "a ratio with no error bar is met when it clears the floor");
+    assertTrue(chart.contains("one wrk run each: no error bar"), chart);
+
+    // a sitting of several rounds: the median, with half the rounds' spread as its error
+    for (com.fasterxml.jackson.databind.JsonNode r : results) {
+      if (r.get("shape").asText().equals("F")) {
+        ((ObjectNode) r).put("error", 4000.0);
+      }
+    }
+    json.writeValue(file.toFile(), summary);
+    String withRounds = SiteGenerator.directives(dir, SiteData.load(dir), directive);
+    assertTrue(
+        withRounds.contains("median of the rounds, whiskers: half their spread"), withRounds);
   }
 }

@@ -23,8 +23,11 @@ import java.util.stream.Collectors;
  * written for {@code node/summary.js}.
  *
  * <ol>
- *   <li>Throughput: per server, a warm-up, then {@code wrk} with one thread at 100 and at 1,000
- *       connections, {@code --seconds} each.
+ *   <li>Throughput: {@code --rounds} rounds (3); in each, per server (a fresh process), a warm-up,
+ *       then {@code wrk} with one thread at 100 and at 1,000 connections, {@code --seconds} each.
+ *       Round r starts with the r-th server, so a drift of the machine (this VM's speed moves
+ *       between regimes about 1.4x apart, for tens of seconds at a time, whatever runs) touches
+ *       every server; a figure is the median of its rounds, and every round's is kept.
  *   <li>Latency: per server and rate (a fresh process, warmed up by {@code wrk}, then the generator
  *       warmed up at the rate for half as long), the {@link OpenLoop} generator at two fixed rates,
  *       the same for every server: by default 50% and 80% of loopkit's c100 throughput of step 1
@@ -35,9 +38,9 @@ import java.util.stream.Collectors;
  *
  * <p>Options ({@code --name value}): {@code --jar} (the benchmarks jar), {@code --node-script}
  * ({@code http-hello.js}), {@code --out} (the JSON file), {@code --seconds} (10), {@code --warmup}
- * (15), {@code --open-seconds} (10), {@code --rates}, {@code --open-connections} (100), {@code
- * --idle} (10000), {@code --server-core} (0), {@code --load-core} (1), {@code --peers} (all: {@code
- * loopkit-single-thread,vertx,helidon,netty,node}).
+ * (15), {@code --rounds} (3), {@code --open-seconds} (10), {@code --rates}, {@code
+ * --open-connections} (100), {@code --idle} (10000), {@code --server-core} (0), {@code --load-core}
+ * (1), {@code --peers} (all: {@code loopkit-single-thread,vertx,helidon,netty,node}).
  */
 public final class HttpSitting {
   private final Map<String, String> options;
@@ -84,41 +87,59 @@ public final class HttpSitting {
         List.of(opt("peers", "loopkit-single-thread,vertx,helidon,netty,node").split(","));
     int seconds = intOpt("seconds", 10);
     int warmup = intOpt("warmup", 15);
+    int rounds = intOpt("rounds", 3);
+    // round r starts with the r-th server, so that a drift of the machine touches every server
+    Map<String, List<Wrk>> runs = new HashMap<>(); // by peer and connections, one per round
+    for (int r = 0; r < rounds; r++) {
+      for (int i = 0; i < peers.size(); i++) {
+        String peer = peers.get((i + r) % peers.size());
+        try (Server s = Server.start(this, peer)) {
+          wrk(s, 100, warmup);
+          for (int c : new int[] {100, 1000}) {
+            Wrk w = wrk(s, c, seconds);
+            runs.computeIfAbsent(peer + " " + c, k -> new ArrayList<>()).add(w);
+            say(
+                "%s c%d, round %d of %d: %.0f req/s, %d errors",
+                peer, c, r + 1, rounds, w.requestsPerSecond(), w.errors());
+          }
+        }
+      }
+    }
     StringBuilder throughput = new StringBuilder();
     double loopkitC100 = Double.NaN;
     for (String peer : peers) {
-      try (Server s = Server.start(this, peer)) {
-        wrk(s, 100, warmup);
-        for (int c : new int[] {100, 1000}) {
-          Wrk w = wrk(s, c, seconds);
-          if (peer.equals("loopkit-single-thread") && c == 100) {
-            loopkitC100 = w.requestsPerSecond();
-          }
-          append(
-              throughput,
-              String.format(
-                  Locale.ROOT,
-                  "{\"peer\": \"%s\", \"subject\": \"%s\", \"connections\": %d, \"seconds\": %.2f,"
-                      + " \"requests\": %d, \"requestsPerSecond\": %.1f, \"errors\": {\"connect\":"
-                      + " %d, \"read\": %d, \"write\": %d, \"timeout\": %d, \"non2xx\": %d},"
-                      + " \"closedLoopLatencyMs\": %s}",
-                  peer,
-                  subject(peer),
-                  c,
-                  w.seconds(),
-                  w.requests(),
-                  w.requestsPerSecond(),
-                  w.connectErrors(),
-                  w.readErrors(),
-                  w.writeErrors(),
-                  w.timeouts(),
-                  w.non2xx(),
-                  w.latencyMs().entrySet().stream()
-                      .map(
-                          e -> String.format(Locale.ROOT, "\"%s\": %.3f", e.getKey(), e.getValue()))
-                      .collect(Collectors.joining(", ", "{", "}"))));
-          say("%s c%d: %.0f req/s, %d errors", peer, c, w.requestsPerSecond(), w.errors());
+      for (int c : new int[] {100, 1000}) {
+        List<Wrk> all = runs.get(peer + " " + c);
+        Wrk w = median(all);
+        if (peer.equals("loopkit-single-thread") && c == 100) {
+          loopkitC100 = w.requestsPerSecond();
         }
+        append(
+            throughput,
+            String.format(
+                Locale.ROOT,
+                "{\"peer\": \"%s\", \"subject\": \"%s\", \"connections\": %d, \"seconds\": %.2f,"
+                    + " \"requests\": %d, \"requestsPerSecond\": %.1f, \"rounds\": %s,"
+                    + " \"errors\": {\"connect\": %d, \"read\": %d, \"write\": %d, \"timeout\": %d,"
+                    + " \"non2xx\": %d}, \"closedLoopLatencyMs\": %s}",
+                peer,
+                subject(peer),
+                c,
+                w.seconds(),
+                w.requests(),
+                w.requestsPerSecond(),
+                all.stream()
+                    .map(x -> String.format(Locale.ROOT, "%.1f", x.requestsPerSecond()))
+                    .collect(Collectors.joining(", ", "[", "]")),
+                all.stream().mapToLong(Wrk::connectErrors).sum(),
+                all.stream().mapToLong(Wrk::readErrors).sum(),
+                all.stream().mapToLong(Wrk::writeErrors).sum(),
+                all.stream().mapToLong(Wrk::timeouts).sum(),
+                all.stream().mapToLong(Wrk::non2xx).sum(),
+                w.latencyMs().entrySet().stream()
+                    .map(e -> String.format(Locale.ROOT, "\"%s\": %.3f", e.getKey(), e.getValue()))
+                    .collect(Collectors.joining(", ", "{", "}"))));
+        say("%s c%d: median %.0f req/s of %d rounds", peer, c, w.requestsPerSecond(), all.size());
       }
     }
     int[] rates = rates(loopkitC100);
@@ -213,6 +234,13 @@ public final class HttpSitting {
             latency,
             idle);
     Files.writeString(Path.of(opt("out", "http.json")), json, StandardCharsets.UTF_8);
+  }
+
+  /** The run with the median throughput (the lower middle one of an even number). */
+  static Wrk median(List<Wrk> runs) {
+    List<Wrk> sorted = new ArrayList<>(runs);
+    sorted.sort(java.util.Comparator.comparingDouble(Wrk::requestsPerSecond));
+    return sorted.get((sorted.size() - 1) / 2);
   }
 
   private int[] rates(double loopkitC100) {
