@@ -11,7 +11,9 @@ import io.netty.channel.IoEventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -183,12 +185,23 @@ public final class HttpServer {
                     ServerConnection c = new ServerConnection(HttpServer.this);
                     ch.pipeline()
                         .addLast(c.byteWatch)
+                        // a decoder and an encoder, not HttpServerCodec: the connection knows
+                        // when it answers HEAD (the encoder then writes no body framing), so the
+                        // codec's queue of request methods and its combined handler's extra hop
+                        // are not needed
                         .addLast(
-                            new HttpServerCodec(
+                            new HttpRequestDecoder(
                                 new HttpDecoderConfig()
                                     .setMaxInitialLineLength(maxLineLength)
                                     .setMaxHeaderSize(maxHeaderSize)
                                     .setMaxChunkSize(64 * 1024)))
+                        .addLast(
+                            new HttpResponseEncoder() {
+                              @Override
+                              protected boolean isContentAlwaysEmpty(HttpResponse msg) {
+                                return c.answeringHead() || super.isContentAlwaysEmpty(msg);
+                              }
+                            })
                         .addLast(c);
                   }
                 })

@@ -104,6 +104,12 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
     return open;
   }
 
+  /** Whether the answer being written is to HEAD: headers only, whatever they say (encoder). */
+  boolean answeringHead() {
+    ServerResponse r = response;
+    return r != null && r.isHead();
+  }
+
   /** Whether it waits for a request with none of it read: it may be closed at once. */
   boolean idle() {
     return request == null && !sawBytes;
@@ -363,7 +369,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
       var unused = ctx().close();
       return;
     }
-    response.headers().clear(); // what the handler set is not for this answer
+    response.clearHeaders(); // what the handler set is not for this answer
     response.header(HttpHeaderNames.CONTENT_TYPE.toString(), "text/plain; charset=utf-8");
     response.status(500);
     response.end("Internal Server Error\n");

@@ -70,6 +70,7 @@ public final class ServerResponse {
   private final HttpVersion version;
   private final HttpHeaders headers = new DefaultHttpHeaders();
   private int status = 200;
+  private boolean framed; // Content-Length or Transfer-Encoding set by the handler
   private boolean headersSent;
   private boolean ended;
 
@@ -110,7 +111,13 @@ public final class ServerResponse {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(value, "value");
     checkHeadersOpen("header");
-    headers.set(wireName(name), value);
+    CharSequence wire = wireName(name);
+    headers.set(wire, value);
+    if (!framed) { // (a common name is one AsciiString: compared by identity first)
+      framed =
+          AsciiString.contentEqualsIgnoreCase(wire, HttpHeaderNames.CONTENT_LENGTH)
+              || AsciiString.contentEqualsIgnoreCase(wire, HttpHeaderNames.TRANSFER_ENCODING);
+    }
     return this;
   }
 
@@ -188,10 +195,7 @@ public final class ServerResponse {
     ended = true;
     if (!headersSent) {
       headersSent = true;
-      if (!headers.contains(HttpHeaderNames.CONTENT_LENGTH)
-          && !headers.contains(HttpHeaderNames.TRANSFER_ENCODING)
-          && status != 204
-          && status != 304) {
+      if (!framed && status != 204 && status != 304) {
         headers.setInt(HttpHeaderNames.CONTENT_LENGTH, last.length);
       }
       connection.beforeHead(this);
@@ -228,6 +232,12 @@ public final class ServerResponse {
     connection.beforeHead(this);
     connection.send(
         new DefaultHttpResponse(version, HttpResponseStatus.valueOf(status), headers), false);
+  }
+
+  /** Forgets every header set so far (the handler failed before its answer began). */
+  void clearHeaders() {
+    headers.clear();
+    framed = false;
   }
 
   /** The headers to send (the connection adds its own). */

@@ -88,6 +88,40 @@ class HttpServerTest {
   }
 
   @CarrierTest(requires = Capability.OWN_THREADS)
+  void aStreamedAnswerToHeadSendsHeadersOnlyAndTheConnectionGoesOn(LoopFixture f) throws Exception {
+    Loop loop = f.newLoop();
+    HttpServer server =
+        Http.createServer(
+            loop,
+            (req, res) -> {
+              if (req.path().equals("/chunked")) {
+                res.header("Transfer-Encoding", "chunked"); // as a handler may say it itself
+              }
+              res.write("part one, ");
+              res.end("part two\n");
+            });
+    InetSocketAddress address = listen(f, loop, server);
+    try (RawClient c = new RawClient(address)) {
+      c.send("HEAD /streamed HTTP/1.1\r\nHost: x\r\n\r\n");
+      c.send("HEAD /chunked HTTP/1.1\r\nHost: x\r\n\r\n");
+      c.send("GET /streamed HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      String all = c.readToClose();
+      String[] answers = all.split("(?=HTTP/1\\.1 )");
+      assertEquals(3, answers.length, "two heads, then the GET's answer, nothing between: " + all);
+      for (int i = 0; i < 2; i++) {
+        assertEquals(
+            answers[i].length() - 4,
+            answers[i].indexOf("\r\n\r\n"),
+            "HEAD: headers only, no body framing after them: " + answers[i]);
+      }
+      assertTrue(
+          answers[2].endsWith("\r\na\r\npart one, \r\n9\r\npart two\n\r\n0\r\n\r\n"),
+          "the GET's answer, whole: " + answers[2]);
+    }
+    f.await(loop, server.close());
+  }
+
+  @CarrierTest(requires = Capability.OWN_THREADS)
   void streamsABodyBothWays(LoopFixture f) throws Exception {
     Loop loop = f.newLoop();
     HttpServer server =

@@ -44,7 +44,8 @@ import java.util.concurrent.TimeUnit;
  * no idle connection for at least thirty minutes (so that the idle-connection RSS counts every
  * connection). Every server sends {@code Date} because Helidon cannot be told not to (and Node
  * sends it by default): each formats it at most once a second, as Helidon and Node do ({@link
- * #date}).
+ * #date}). Netty's leak detector is off in every server process, as Vert.x sets it by default
+ * (loopkit and Netty would otherwise record a stack trace for one buffer in 128).
  *
  * <ul>
  *   <li>{@code loopkit-single-thread}: loopkit's {@link Http} server on one {@code single-thread}
@@ -106,6 +107,12 @@ public final class HelloServers {
     if (args.length != 2) {
       System.err.println("usage: HelloServers <" + String.join("|", PEERS) + "> <port>");
       System.exit(2);
+    }
+    if (System.getProperty("io.netty.leakDetection.level") == null) {
+      // Vert.x turns Netty's leak detector off unless this property says otherwise (its sampled
+      // buffers record a stack trace each): every Netty-based server here runs the same way
+      io.netty.util.ResourceLeakDetector.setLevel(
+          io.netty.util.ResourceLeakDetector.Level.DISABLED);
     }
     Running server = start(args[0], Integer.parseInt(args[1]));
     System.out.println("listening " + server.port());
