@@ -88,6 +88,9 @@ public final class HttpSitting {
     int seconds = intOpt("seconds", 10);
     int warmup = intOpt("warmup", 15);
     int rounds = intOpt("rounds", 3);
+    if (rounds < 1) {
+      throw new IllegalArgumentException("--rounds: " + rounds + " is not allowed; 1 or more");
+    }
     // round r starts with the r-th server, so that a drift of the machine touches every server
     Map<String, List<Wrk>> runs = new HashMap<>(); // by peer and connections, one per round
     for (int r = 0; r < rounds; r++) {
