@@ -62,83 +62,81 @@ final class Served extends Model {
 
   @Override
   Run start(Workload workload, Services services, int concurrency, Sink sink) {
-    Server server = model.serve(workload, services);
-    Client client;
-    try {
-      client = Client.start(server.port(), concurrency);
-    } catch (RuntimeException e) {
-      server.close();
-      throw e;
-    }
-    Chains chains = new Chains(client, concurrency, sink);
-    client.loop.execute(chains::begin);
-    return new Run() {
-      @Override
-      public DelayMonitor loopDelay() {
-        return server.loopDelay();
-      }
-
-      @Override
-      public Thread client() {
-        return client.thread;
-      }
-
-      @Override
-      public void close() {
-        try {
-          chains.close();
-        } finally {
-          client.close();
-          server.close();
-        }
-      }
-    };
+    Front front = Front.start(model.serve(workload, services), concurrency, sink);
+    front.chains = new Chains(front.client, concurrency, sink);
+    front.client.loop.execute(front.chains::begin);
+    return front;
   }
 
   @Override
   Open open(Workload workload, Services services, Sink sink) {
-    Server server = model.serve(workload, services);
-    Client client;
-    try {
-      // one connection per request in flight: as many as the load's cap lets in
-      client = Client.start(server.port(), Integer.MAX_VALUE);
-    } catch (RuntimeException e) {
-      server.close();
-      throw e;
+    // one connection per request in flight: as many as the load's cap lets in
+    return Front.start(model.serve(workload, services), Integer.MAX_VALUE, sink);
+  }
+
+  /**
+   * A model's server and the client that drives it: a closed loop's run (with its chains) or an
+   * open loop's model (each request handed in).
+   */
+  private static final class Front implements Run, Open {
+    private final Server server;
+    private final Client client;
+    private final Sink sink;
+    private Chains chains; // the closed loop's; set before the front is handed out
+
+    private Front(Server server, Client client, Sink sink) {
+      this.server = server;
+      this.client = client;
+      this.sink = sink;
     }
-    return new Open() {
-      @Override
-      public void submit(long intendedAt) {
-        client.loop.execute(
-            () ->
-                client
-                    .get()
-                    .handle(
-                        (v, failure) -> {
-                          sink.completed(intendedAt, failure);
-                          return null;
-                        }));
-      }
 
-      @Override
-      public DelayMonitor loopDelay() {
-        return server.loopDelay();
+    /** A client for {@code server} with up to {@code connections}; the server closed if none. */
+    static Front start(Server server, int connections, Sink sink) {
+      try {
+        return new Front(server, Client.start(server.port(), connections), sink);
+      } catch (RuntimeException e) {
+        server.close();
+        throw e;
       }
+    }
 
-      @Override
-      public Thread client() {
-        return client.thread;
-      }
+    @Override
+    public void submit(long intendedAt) {
+      client.loop.execute(
+          () ->
+              client
+                  .get()
+                  .handle(
+                      (v, failure) -> {
+                        sink.completed(intendedAt, failure);
+                        return null;
+                      }));
+    }
 
-      @Override
-      public void close() {
+    @Override
+    public DelayMonitor loopDelay() {
+      return server.loopDelay();
+    }
+
+    @Override
+    public Thread client() {
+      return client.thread;
+    }
+
+    @Override
+    public void close() {
+      try {
+        if (chains != null) {
+          chains.close();
+        }
+      } finally {
         try {
           client.close();
         } finally {
           server.close();
         }
       }
-    };
+    }
   }
 
   /** The closed loop over HTTP: {@code concurrency} chains on the client's loop. */
