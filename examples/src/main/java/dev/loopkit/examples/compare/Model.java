@@ -15,6 +15,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * A way to serve requests: handlers on one event loop with slow work offloaded ({@code
@@ -209,28 +210,66 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest, Served
         .build();
   }
 
-  /** The chains of a loop model; every field but {@code stopping} is the loop's alone. */
+  /** A loop model's closed loop: its chains on the loop, and the loop's delay monitor. */
   private static final class LoopRun implements Run {
     private final Loop loop;
-    private final Workload workload;
     private final Services services;
-    private final int concurrency;
-    private final Sink sink;
-    private final CompletableFuture<Void> drained = new CompletableFuture<>();
-    private volatile boolean stopping;
+    private final Chains chains;
     private volatile DelayMonitor monitor;
-    private int chains;
 
     LoopRun(Loop loop, Workload workload, Services services, int concurrency, Sink sink) {
       this.loop = loop;
-      this.workload = workload;
       this.services = services;
-      this.concurrency = concurrency;
-      this.sink = sink;
+      this.chains = new Chains(loop, () -> workload.onLoop(loop, services), concurrency, sink);
     }
 
     void begin() {
       monitor = loop.monitorDelay(Duration.ofMillis(10));
+      chains.begin();
+    }
+
+    @Override
+    public DelayMonitor loopDelay() {
+      return monitor;
+    }
+
+    @Override
+    public void close() {
+      try {
+        chains.stop();
+      } finally {
+        if (monitor != null) {
+          monitor.close();
+        }
+        services.releaseLoop(loop);
+        loop.close();
+      }
+    }
+  }
+
+  /**
+   * The closed loop on {@code loop}: {@code concurrency} chains, each issuing a request when its
+   * last ends (a loop model's handlers, or server mode's client). Every field but {@code stopping}
+   * is the loop's alone.
+   */
+  static final class Chains {
+    private final Loop loop;
+    private final Supplier<Promise<?>> request;
+    private final int concurrency;
+    private final Sink sink;
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private volatile boolean stopping;
+    private int chains;
+
+    Chains(Loop loop, Supplier<Promise<?>> request, int concurrency, Sink sink) {
+      this.loop = loop;
+      this.request = request;
+      this.concurrency = concurrency;
+      this.sink = sink;
+    }
+
+    /** Starts the chains (on the loop). */
+    void begin() {
       chains = concurrency;
       for (int i = 0; i < concurrency; i++) {
         issue();
@@ -239,14 +278,14 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest, Served
 
     private void issue() {
       long issuedAt = System.nanoTime();
-      Promise<?> request;
+      Promise<?> p;
       try {
-        request = workload.onLoop(loop, services);
+        p = request.get();
       } catch (Throwable t) {
         loop.setImmediate(() -> ended(issuedAt, t)); // never recurse into the next request
         return;
       }
-      request.handle(
+      p.handle(
           (v, failure) -> {
             ended(issuedAt, failure);
             return null;
@@ -262,23 +301,10 @@ abstract sealed class Model permits Model.OnLoop, Model.ThreadPerRequest, Served
       }
     }
 
-    @Override
-    public DelayMonitor loopDelay() {
-      return monitor;
-    }
-
-    @Override
-    public void close() {
+    /** Stops issuing and waits for the requests in flight (see {@link #awaitDrained}). */
+    void stop() {
       stopping = true;
-      try {
-        awaitDrained(drained, loop::shutdownNow);
-      } finally {
-        if (monitor != null) {
-          monitor.close();
-        }
-        services.releaseLoop(loop);
-        loop.close();
-      }
+      awaitDrained(drained, loop::shutdownNow);
     }
   }
 

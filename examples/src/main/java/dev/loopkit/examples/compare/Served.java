@@ -18,7 +18,6 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -63,8 +62,9 @@ final class Served extends Model {
   @Override
   Run start(Workload workload, Services services, int concurrency, Sink sink) {
     Front front = Front.start(model.serve(workload, services), concurrency, sink);
-    front.chains = new Chains(front.client, concurrency, sink);
-    front.client.loop.execute(front.chains::begin);
+    Client client = front.client;
+    front.chains = new Chains(client.loop, client::get, concurrency, sink);
+    client.loop.execute(front.chains::begin);
     return front;
   }
 
@@ -127,7 +127,7 @@ final class Served extends Model {
     public void close() {
       try {
         if (chains != null) {
-          chains.close();
+          chains.stop();
         }
       } finally {
         try {
@@ -136,50 +136,6 @@ final class Served extends Model {
           server.close();
         }
       }
-    }
-  }
-
-  /** The closed loop over HTTP: {@code concurrency} chains on the client's loop. */
-  private static final class Chains {
-    private final Client client;
-    private final int concurrency;
-    private final Sink sink;
-    private final CompletableFuture<Void> drained = new CompletableFuture<>();
-    private volatile boolean stopping;
-    private int chains; // the client's loop
-
-    Chains(Client client, int concurrency, Sink sink) {
-      this.client = client;
-      this.concurrency = concurrency;
-      this.sink = sink;
-    }
-
-    void begin() {
-      chains = concurrency;
-      for (int i = 0; i < concurrency; i++) {
-        issue();
-      }
-    }
-
-    private void issue() {
-      long issuedAt = System.nanoTime();
-      client
-          .get()
-          .handle(
-              (v, failure) -> {
-                sink.completed(issuedAt, failure);
-                if (!stopping) {
-                  issue();
-                } else if (--chains == 0) {
-                  drained.complete(null);
-                }
-                return null;
-              });
-    }
-
-    void close() {
-      stopping = true;
-      awaitDrained(drained, client.loop::shutdownNow);
     }
   }
 
