@@ -4,8 +4,9 @@
 // scores' 99.9% half-widths (relative errors added in quadrature).
 //
 // Usage: node summary.js --jmh jmh.json --node node.json --out DIR [--commit SHA] [--command CMD]
-//        [--load-before "1.0 0.9 0.8"] [--http http.json]
+//        [--load-before "1.0 0.9 0.8"] [--http http.json] [--lateness lateness.json]
 // --http: shape F's figures (HttpSitting.java); without it, or if the file is missing, no F.
+// --lateness: shape D's timer lateness (TimerLateness.java); likewise optional.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -14,7 +15,9 @@ const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
 const jmh = JSON.parse(fs.readFileSync(args.jmh, 'utf8'));
 const node = JSON.parse(fs.readFileSync(args.node, 'utf8'));
-const http = args.http && fs.existsSync(args.http) ? JSON.parse(fs.readFileSync(args.http, 'utf8')) : null;
+const optional = (file) => (file && fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : null);
+const http = optional(args.http);
+const lateness = optional(args.lateness);
 
 // ---- scores ------------------------------------------------------------------------------------
 const SHAPES = {
@@ -136,6 +139,32 @@ const checks = targets.map(([shape, a, b, floor, goal]) => {
     meetsFloor: r ? r.value >= floor : null, meetsGoal: r && goal != null ? r.value >= goal : null};
 });
 
+// JMH's forks per shape (each class says its own), e.g. {A: 3, B: 3, C: 1, ...}
+function forksByShape() {
+  const forks = {};
+  for (const r of jmh) forks[SHAPES[r.benchmark.split('.').slice(-2)[0]]] = r.forks;
+  return forks;
+}
+const forksText = (f) => {
+  const byCount = {};
+  for (const [shape, n] of Object.entries(f || {})) (byCount[n] = byCount[n] || []).push(shape);
+  return Object.entries(byCount).map(([n, shapes]) => `${n} fork${n === '1' ? '' : 's'} (${shapes.sort().join(', ')})`).join(', ');
+};
+
+// ---- shape D's timer lateness: not a ratio; loopkit's single-thread p99 within 1 ms -------------
+// A subject's error is half the spread of its passes' p99s.
+const LATENESS_P99_MS = 1.0;
+let latenessSection = null;
+if (lateness) {
+  const spread = (v) => (v.length > 1 ? (Math.max(...v) - Math.min(...v)) / 2 : null);
+  const lk = lateness.subjects.find((l) => l.subject === 'loopkit-single-thread-setTimeout');
+  latenessSection = {operations: lateness.operations, roundsPerBatch: lateness.roundsPerBatch,
+    maxDelayMillis: lateness.maxDelayMillis, warmupPasses: lateness.warmupPasses, passes: lateness.passes,
+    subjects: lateness.subjects.map((l) => ({...l, p99ErrorMs: spread(l.passP99Ms)})),
+    checks: [{what: `loopkit-single-thread-setTimeout: timer lateness p99 under churn ≤ ${LATENESS_P99_MS} ms`,
+      value: lk ? `${lk.p99Ms} ms` : 'not measured', met: !!lk && lk.p99Ms <= LATENESS_P99_MS}]};
+}
+
 // ---- context ------------------------------------------------------------------------------------
 const first = jmh[0] || {};
 const context = {
@@ -146,7 +175,7 @@ const context = {
     memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), os: `${os.type()} ${os.release()} ${os.arch()}`,
     loadAverageBefore: args['load-before'] || null, loadAverageAfter: os.loadavg().map((x) => +x.toFixed(2)).join(' ')},
   jdk: {version: first.jdkVersion, vm: `${first.vmName} ${first.vmVersion}`, jvmArgs: first.jvmArgs},
-  jmh: {version: first.jmhVersion, forks: first.forks, warmupIterations: first.warmupIterations,
+  jmh: {version: first.jmhVersion, forks: forksByShape(), warmupIterations: first.warmupIterations,
     warmupTime: first.warmupTime, measurementIterations: first.measurementIterations,
     measurementTime: first.measurementTime},
   node: {version: node.node, warmup: node.results[0] && node.results[0].warmup,
@@ -178,7 +207,8 @@ if (http) {
 }
 
 fs.writeFileSync(path.join(args.out, 'summary.json'),
-  JSON.stringify({context, results: rows, ratios, targets: checks, ...(httpSection ? {http: httpSection} : {})},
+  JSON.stringify({context, results: rows, ratios, targets: checks,
+    ...(latenessSection ? {lateness: latenessSection} : {}), ...(httpSection ? {http: httpSection} : {})},
     null, 2) + '\n');
 
 // ---- summary.md ---------------------------------------------------------------------------------
@@ -189,7 +219,7 @@ md.push('# loopkit benchmarks — one sitting', '');
 md.push(`- date: ${context.date}`, `- commit: ${context.commit}`, `- command: \`${context.command}\``);
 md.push(`- machine: ${context.machine.cpu}, ${context.machine.cores} cores, ${context.machine.memoryGiB} GiB, ${context.machine.os}`);
 md.push(`- load average (1/5/15 min) before: ${context.machine.loadAverageBefore}, after: ${context.machine.loadAverageAfter}`);
-md.push(`- JDK: ${context.jdk.version} (${context.jdk.vm}); JMH ${context.jmh.version}: ${context.jmh.forks} fork, ${context.jmh.warmupIterations}×${context.jmh.warmupTime} warm-up, ${context.jmh.measurementIterations}×${context.jmh.measurementTime} measured`);
+md.push(`- JDK: ${context.jdk.version} (${context.jdk.vm}); JMH ${context.jmh.version}: ${forksText(context.jmh.forks)}, ${context.jmh.warmupIterations}×${context.jmh.warmupTime} warm-up, ${context.jmh.measurementIterations}×${context.jmh.measurementTime} measured`);
 md.push(`- Node.js: ${context.node.version} (${context.node.warmup} warm-up, ${context.node.iterations} measured invocations)`);
 md.push('', 'Error: the 99.9% confidence half-width (JMH\'s), propagated into the ratios.', '');
 md.push('## Targets (single-thread carrier unless named)', '');
@@ -203,6 +233,21 @@ for (const r of rows.sort((x, y) => x.shape.localeCompare(y.shape) || y.score - 
 }
 md.push('', '## Ratios (loopkit ÷ peer)', '', '| loopkit | peer | ratio |', '|---|---|---|');
 for (const r of ratios) md.push(`| ${r.of} | ${r.to.split(':').pop()} | ${fmtR(r.value, r.error)} |`);
+if (latenessSection) {
+  const l = latenessSection;
+  md.push('', '## D: timer lateness', '');
+  md.push(`Shape D's churn (${l.operations.toLocaleString('en-US')} operations, ${l.roundsPerBatch} rounds per callback, ` +
+    `delays 0–${l.maxDelayMillis} ms, 0 asked as 1 ms); each timer that fires records when it ran minus when it was scheduled plus its ` +
+    `delay. ${l.warmupPasses} warm-up passes, then ${l.passes} measured, pooled, each after a collection (a ` +
+    `collection within a pass makes every timer due in its pause late); ± is half the spread of the passes' p99s.`, '');
+  md.push('| subject | timers | p50 ms | p99 ms | p99.9 ms | max ms | collections in the passes |',
+    '|---|---:|---:|---:|---:|---:|---:|');
+  for (const x of l.subjects) {
+    md.push(`| ${x.subject} | ${x.timers.toLocaleString('en-US')} | ${x.p50Ms.toFixed(3)} | ${x.p99Ms.toFixed(3)}${x.p99ErrorMs == null ? '' : ` ± ${x.p99ErrorMs.toFixed(3)}`} | ${x.p999Ms.toFixed(3)} | ${x.maxMs.toFixed(3)} | ${x.collectionsInPasses} |`);
+  }
+  md.push('', '| check | figure | met |', '|---|---|---|');
+  for (const c of l.checks) md.push(`| ${c.what} | ${c.value} | ${c.met ? 'yes' : '**no**'} |`);
+}
 if (httpSection) {
   const h = httpSection;
   md.push('', '## F: HTTP hello', '');

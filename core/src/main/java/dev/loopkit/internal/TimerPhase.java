@@ -27,7 +27,12 @@ import java.util.concurrent.TimeUnit;
  * (passSeq) keeps out the timers armed during the pass, even with a zero delay. A turn reads the
  * clock only when a timer may be due (mayBeDue): earliest, a bound on the first deadline, within
  * the age of the clock's recent reading; so a chain of callbacks with a timer armed far ahead pays
- * no clock read per turn, and a timer that may be due is decided by a fresh reading, as Node's. firing is the
+ * no clock read per turn, and a timer that may be due is decided by a fresh reading, as Node's.
+ * The recent reading comes from another thread, which may fall behind (its core taken, the VM
+ * descheduled): so a busy loop also reads the clock itself every readEvery turns, as many turns as
+ * the last stretch between two reads says fit in UNREAD_NANOS (at most twice as many as before, at
+ * most MAX_TURNS_UNREAD): a chain of short turns reads it every few hundred turns, a loop whose turns
+ * are long every turn, as Node's does, so timers are late by about a turn at most. firing is the
  * timer whose callback runs: if that callback is suspended (await, virtual carrier), the timer is
  * re-armed or retired at once (suspended) and the pass goes on on the next turn thread.
  * }</pre>
@@ -40,8 +45,11 @@ final class TimerPhase extends Phase {
   private final TimerQueue queue = new TimerQueue();
   private final Set<ScheduledTask<?>> scheduled = ConcurrentHashMap.newKeySet();
 
-  /** Turns after which a busy loop reads the clock whatever its recent reading says. */
+  /** Turns after which a busy loop reads the clock whatever its recent reading says, at most. */
   static final int MAX_TURNS_UNREAD = 256;
+
+  /** How long a busy loop goes without reading the clock, judged by its last turns' length. */
+  static final long UNREAD_NANOS = 200_000;
 
   /** Near the first deadline: turns between two clock reads while the recent reading stands. */
   static final int NEAR_EVERY = 32;
@@ -52,6 +60,8 @@ final class TimerPhase extends Phase {
   private long passSeq;
   private long earliest; // no later than the first deadline, while the queue is not empty
   private int turnsUnread; // turns whose timers phase did not read the clock
+  private int readEvery = 1; // turns between two reads of the clock, at most (see the notes)
+  private long lastRead = NO_READING; // when it last read the clock, unless it waited since
   private long recentAtRead = NO_READING; // the recent reading when the clock was last read
   private LoopTimer firing;
   private long firingStart;
@@ -73,7 +83,7 @@ final class TimerPhase extends Phase {
       begun = true;
       passNow = loop.clock().nanoTime();
       passSeq = loop.ids.get();
-      turnsUnread = 0;
+      paceReads(passNow);
     }
     runPass();
   }
@@ -92,14 +102,15 @@ final class TimerPhase extends Phase {
   }
 
   /**
-   * Whether to read the clock, asked without reading it: the clock went unread for {@link
-   * #MAX_TURNS_UNREAD} turns (a bound on lateness should the recent reading fall behind) or since
-   * the carrier woke the loop; or the first deadline has passed by the clock's recent reading (no
-   * later than now: a timer is due, and runs as Node's would); or it is within that reading's age,
-   * where one may be due (see {@link #nearTurn}). Further from it, no timer can be due.
+   * Whether to read the clock, asked without reading it: the clock went unread for readEvery turns
+   * (about {@link #UNREAD_NANOS} of them: a bound on lateness should the recent reading fall
+   * behind; see {@link #paceReads}) or since the carrier woke the loop; or the first deadline has
+   * passed by the clock's recent reading (no later than now: a timer is due, and runs as Node's
+   * would); or it is within that reading's age, where one may be due (see {@link #nearTurn}).
+   * Further from it, no timer can be due.
    */
   private boolean mayBeDue() {
-    if (++turnsUnread >= MAX_TURNS_UNREAD) {
+    if (++turnsUnread >= readEvery) {
       recentAtRead = NO_READING;
       return true;
     }
@@ -127,6 +138,21 @@ final class TimerPhase extends Phase {
    */
   void clockMayHaveMoved() {
     turnsUnread = MAX_TURNS_UNREAD - 1; // (the next mayBeDue counts to the bound)
+    lastRead = NO_READING; // (a stretch with a wait in it says nothing of the turns' length)
+  }
+
+  /**
+   * The clock was read at {@code now}: sets how many turns may pass before the next read, from how
+   * long the turns since the last read took.
+   */
+  private void paceReads(long now) {
+    if (lastRead != NO_READING && turnsUnread > 0) {
+      long perTurn = Math.max(1, (now - lastRead) / turnsUnread);
+      long fit = Math.max(1, UNREAD_NANOS / perTurn);
+      readEvery = (int) Math.min(fit, Math.min(2L * readEvery, MAX_TURNS_UNREAD));
+    }
+    lastRead = now;
+    turnsUnread = 0;
   }
 
   /** Adds {@code t}, armed, to the queue; keeps {@link #earliest} a bound on the first deadline. */

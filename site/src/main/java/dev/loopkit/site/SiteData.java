@@ -188,6 +188,7 @@ final class SiteData {
                 switch (arg) {
                   case "targets" -> targetsTable();
                   case "scores" -> scoresTable();
+                  case "lateness" -> latenessTable();
                   default -> throw new IllegalArgumentException("no table named " + arg);
                 };
             default -> throw new IllegalArgumentException("unknown placeholder " + m.group());
@@ -230,8 +231,8 @@ final class SiteData {
         yield "JMH "
             + j.path("version").asText()
             + ": "
-            + j.path("forks").asInt()
-            + " fork, "
+            + forks(j.path("forks"))
+            + ", "
             + j.path("warmupIterations").asInt()
             + "×"
             + j.path("warmupTime").asText()
@@ -350,6 +351,64 @@ final class SiteData {
           .append("× | ")
           .append(t.met() ? (t.goalMet() ? "yes (goal too)" : "yes") : "**no**")
           .append(" |\n");
+    }
+    return md.toString();
+  }
+
+  /**
+   * JMH's forks: one count for the sitting (older sittings), or a count per shape ({@code {"A": 3,
+   * "C": 1, ...}}), said as "3 forks (A, B), 1 fork (C, D, E, O)".
+   */
+  static String forks(JsonNode forks) {
+    if (!forks.isObject()) {
+      int n = forks.asInt();
+      return n + (n == 1 ? " fork" : " forks");
+    }
+    Map<Integer, List<String>> byCount =
+        new java.util.TreeMap<>(java.util.Comparator.reverseOrder());
+    forks
+        .fields()
+        .forEachRemaining(
+            e ->
+                byCount
+                    .computeIfAbsent(e.getValue().asInt(), k -> new ArrayList<>())
+                    .add(e.getKey()));
+    List<String> parts = new ArrayList<>();
+    byCount.forEach(
+        (n, shapes) ->
+            parts.add(
+                n
+                    + (n == 1 ? " fork" : " forks")
+                    + " ("
+                    + String.join(", ", shapes.stream().sorted().toList())
+                    + ")"));
+    return String.join(", ", parts);
+  }
+
+  /** Shape D's timer lateness, per subject (the sitting's {@code lateness} section). */
+  private String latenessTable() {
+    JsonNode l = bench.path("lateness");
+    if (l.isMissingNode()) {
+      throw new IllegalArgumentException(
+          "{{table lateness}}: the committed sitting has no lateness section");
+    }
+    StringBuilder md =
+        new StringBuilder(
+            "| subject | timers | p50 ms | p99 ms | p99.9 ms | max ms |\n"
+                + "|---|---:|---:|---:|---:|---:|\n");
+    for (JsonNode x : l.path("subjects")) {
+      JsonNode err = x.path("p99ErrorMs");
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "| `%s` | %,d | %.3f | %.3f%s | %.3f | %.3f |%n",
+              x.path("subject").asText(),
+              x.path("timers").asLong(),
+              x.path("p50Ms").asDouble(),
+              x.path("p99Ms").asDouble(),
+              err.isNumber() ? String.format(Locale.ROOT, " ± %.3f", err.asDouble()) : "",
+              x.path("p999Ms").asDouble(),
+              x.path("maxMs").asDouble()));
     }
     return md.toString();
   }

@@ -27,6 +27,16 @@ class SiteDataTest {
   }
 
   @Test
+  void forksAreSaidPerShapeOrOnceForTheSitting() throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    assertEquals("1 fork", SiteData.forks(json.readTree("1")));
+    assertEquals(
+        "3 forks (A, B), 1 fork (C, D, E, O)",
+        SiteData.forks(
+            json.readTree("{\"C\": 1, \"A\": 3, \"O\": 1, \"B\": 3, \"E\": 1, \"D\": 1}")));
+  }
+
+  @Test
   void aRatioCarriesBothErrors() throws IOException {
     SiteData data = SiteData.load(MODULE);
     SiteData.Score a = data.score("A:loopkit-single-thread-setImmediate");

@@ -8,6 +8,7 @@ import dev.loopkit.Immediate;
 import dev.loopkit.Loop;
 import dev.loopkit.ManualControl;
 import dev.loopkit.Timer;
+import dev.loopkit.spi.LoopClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -185,6 +186,72 @@ class TimersTest {
     assertTrue(lateness[0] >= 0, "the timer never fired during " + hops[0] + " turns");
     // the bound a busy loop keeps is about a millisecond; this margin is for slow machines
     assertTrue(lateness[0] < 1_000 * MS, "the timer fired " + lateness[0] / MS + " ms late");
+  }
+
+  @CarrierTest(requires = Capability.OWN_THREADS)
+  void aBusyLoopReadsTheClockItselfWhenTheRecentReadingFallsBehind(LoopFixture f) {
+    long frozen = System.nanoTime();
+    LoopClock heldUp = // the recent reading of a ticker thread that never gets to run
+        new LoopClock() {
+          @Override
+          public long nanoTime() {
+            return System.nanoTime();
+          }
+
+          @Override
+          public long recentNanoTime() {
+            return frozen;
+          }
+
+          @Override
+          public long recentAgeNanos() {
+            return MS;
+          }
+        };
+    int timers = 8; // the first one warms up (a fresh JVM loads classes as it fires)
+    List<Long> lateness = new ArrayList<>();
+    f.run(
+        b -> b.clock(heldUp),
+        () -> {
+          Loop loop = Loop.current();
+          Runnable[] arm = new Runnable[1];
+          arm[0] =
+              () -> {
+                long due = System.nanoTime() + 3 * MS;
+                loop.setTimeout(
+                    () -> {
+                      lateness.add(System.nanoTime() - due);
+                      if (lateness.size() < timers) {
+                        arm[0].run();
+                      }
+                    },
+                    3);
+              };
+          arm[0].run();
+          loop.setImmediate(
+              new Runnable() {
+                int turns;
+
+                @Override
+                public void run() {
+                  long end = System.nanoTime() + 3 * MS / 10; // turns of 0.3 ms each
+                  while (System.nanoTime() - end < 0) {
+                    Thread.onSpinWait();
+                  }
+                  if (lateness.size() < timers && ++turns < 20_000) {
+                    loop.setImmediate(this);
+                  }
+                }
+              });
+        });
+    assertEquals(timers, lateness.size(), "timers fired while the loop was busy: " + lateness);
+    // a read every turn makes them late by a turn at most (0.3 ms); a read every few hundred turns,
+    // as many as a chain of short turns allows, by up to 75 ms. The median: a stall of the loop's
+    // thread (the JIT, the OS) may make one of them late whatever the loop does.
+    long[] measured =
+        lateness.subList(1, timers).stream().mapToLong(Long::longValue).sorted().toArray();
+    long median = measured[measured.length / 2];
+    assertTrue(median < 5 * MS, "timers fired " + median / 1000 + " us late (median): " + lateness);
   }
 
   // ---- cancel ----------------------------------------------------------------------------------

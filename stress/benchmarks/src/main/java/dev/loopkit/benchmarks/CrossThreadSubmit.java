@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -26,8 +27,12 @@ import org.openjdk.jmh.infra.Blackhole;
  * Shape B, cross-thread submit: one producer (the benchmark thread) submits {@value #TASKS} tiny
  * tasks and waits until all of them ran; one operation is one task.
  *
+ * <p>Three forks: one JVM's score sits at one of levels that differ from one JVM to the next (by up
+ * to half for shape A, several times for shape B), so one fork decides nothing.
+ *
  * <p>Run it alone: {@code java -jar stress/benchmarks/target/benchmarks.jar CrossThreadSubmit}.
  */
+@Fork(3)
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)

@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -27,8 +28,12 @@ import org.openjdk.jmh.infra.Blackhole;
  * Shape A, the loop-local chain: a callback schedules the next, {@value #HOPS} hops, all from the
  * loop's own thread; one operation is one hop. Node's figure: {@code node/immediate-chain.js}.
  *
+ * <p>Three forks: one JVM's score sits at one of levels that differ from one JVM to the next (by up
+ * to half for shape A, several times for shape B), so one fork decides nothing.
+ *
  * <p>Run it alone: {@code java -jar stress/benchmarks/target/benchmarks.jar LoopLocalChain}.
  */
+@Fork(3)
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)

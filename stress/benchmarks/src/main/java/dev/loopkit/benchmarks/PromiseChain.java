@@ -36,7 +36,9 @@ import org.openjdk.jmh.infra.Blackhole;
  *
  * <p>Run it alone: {@code java -jar stress/benchmarks/target/benchmarks.jar PromiseChain}.
  */
-@Fork(jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch"})
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)

@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -40,6 +41,7 @@ import org.openjdk.jmh.infra.Blackhole;
  *
  * <p>Run it alone: {@code java -jar stress/benchmarks/target/benchmarks.jar TimerChurn}.
  */
+@Fork(1)
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -144,6 +146,16 @@ public class TimerChurn {
       }
       default -> throw new IllegalArgumentException("unknown subject " + subject);
     }
+  }
+
+  /** The subject's timers, once set up (for {@link TimerLateness}). */
+  Timers timers() {
+    return timers;
+  }
+
+  /** The delays of the rounds, two per round (for {@link TimerLateness}). */
+  int[] delays() {
+    return delays;
   }
 
   @TearDown
