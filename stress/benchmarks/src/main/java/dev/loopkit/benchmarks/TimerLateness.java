@@ -25,10 +25,10 @@ import org.openjdk.jmh.annotations.Param;
  * it so; the JDK's and Netty's would run it at once, which is not lateness). A cancelled timer that
  * runs fails the run.
  *
- * <p>Per subject (every subject of {@link TimerChurn}): {@code --warmup} passes (3), then {@code
- * --passes} measured passes (5), each the churn's {@value TimerChurn#OPERATIONS} operations; the
- * figures pool the measured passes' timers: p50, p99, p99.9 and max in milliseconds, with each
- * pass's p99.
+ * <p>Per subject (every subject of {@link TimerChurn}): {@code --warmup} passes (10: the first
+ * passes of a fresh JVM still compile), then {@code --passes} measured passes (10), each the
+ * churn's {@value TimerChurn#OPERATIONS} operations; the figures pool the measured passes' timers:
+ * p50, p99, p99.9 and max in milliseconds, with each pass's p99.
  *
  * <p>A collection during a pass makes every timer due in its pause late by it (tens of thousands of
  * timers here, so the p99): that is the collector's lateness, not the loop's. Each pass therefore
@@ -81,8 +81,8 @@ public final class TimerLateness {
     if (out == null) {
       throw new IllegalArgumentException("TimerLateness: --out FILE is required");
     }
-    int warmup = count(options, "warmup", 3, 0);
-    int passes = count(options, "passes", 5, 1);
+    int warmup = count(options, "warmup", 10, 0);
+    int passes = count(options, "passes", 10, 1);
     List<Figures> all = new ArrayList<>();
     List<String> subjects =
         options.containsKey("subjects") ? List.of(options.get("subjects").split(",")) : subjects();
