@@ -33,7 +33,7 @@ import java.util.ArrayList;
  * directly (EventLoop holds it), one step shorter than through this class.
  * }</pre>
  */
-final class MicrotaskQueue implements PromiseHost {
+final class MicrotaskQueue extends PromiseHost {
   private static final VarHandle LOOK_UP;
 
   static {
