@@ -138,7 +138,9 @@ public final class LoopConfig {
             + " go (parks it; on fork-join, ends its pool task; 0: at once). A task or completion"
             + " that arrives meanwhile costs no park and wake-up; the price is that much CPU per"
             + " idle spell (on virtual, the loop yields its carrier thread meanwhile). A platform"
-            + " worker of an offload pool that finished a task polls as long for the next one.");
+            + " worker of an offload pool that finished a task polls as long for the next one."
+            + " Neither polls on a platform thread while the loop's offloads keep every core busy:"
+            + " the poll would take CPU they need.");
     define(
         "loopkit.threads.daemon",
         "true",

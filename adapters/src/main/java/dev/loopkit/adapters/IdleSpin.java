@@ -8,7 +8,9 @@ import java.util.concurrent.TimeUnit;
  * The idle spell before a carrier lets its thread go (parks it, or ends its pool task): it polls
  * for work for {@code loopkit.idle.spinMicros}, so that a task or an offload completion arriving
  * within that spell costs no park and wake-up (an unpark is a system call for the producer, and
- * waking a parked thread takes microseconds).
+ * waking a parked thread takes microseconds). A spell that spins runs only while the loop's
+ * offloads leave a core free ({@link LoopDriver#mayPollWhileIdle}): else it takes CPU they need. A
+ * spell that yields (a virtual thread's) lets the offloads run meanwhile, so it always runs.
  */
 final class IdleSpin {
   private final LoopDriver driver;
@@ -28,8 +30,8 @@ final class IdleSpin {
   @SuppressWarnings(
       "ThreadPriorityCheck") // the spin's configured mode: yield instead of onSpinWait
   boolean awaitWork() {
-    if (nanos == 0) {
-      return false;
+    if (nanos == 0 || (!yield && !driver.mayPollWhileIdle(0))) {
+      return false; // no spell, or offloads need every core (a yielding spell gives its core up)
     }
     long end = LoopClock.system().nanoTime() + nanos;
     do {

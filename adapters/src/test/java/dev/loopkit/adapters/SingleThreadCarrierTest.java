@@ -16,17 +16,22 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The single-thread carrier's offload workers: one that finished a task polls for its next one for
- * the idle spell before it parks, and only one worker of a pool polls at a time.
+ * the idle spell before it parks, and only one worker of a pool polls at a time; neither a worker
+ * nor the loop polls while the loop's offloads keep every core busy.
  */
 class SingleThreadCarrierTest {
   private static final int WORKERS = 4;
 
   private static Loop loop(int spinMicros) {
+    return loop(spinMicros, WORKERS);
+  }
+
+  private static Loop loop(int spinMicros, int workers) {
     return Loop.create(
         LoopConfig.builder()
             .isolated()
             .carrier("single-thread")
-            .set("loopkit.pool.io.size", WORKERS)
+            .set("loopkit.pool.io.size", workers)
             .set("loopkit.idle.spinMicros", spinMicros)
             .build());
   }
@@ -96,6 +101,40 @@ class SingleThreadCarrierTest {
       List<Long> polling = pollingWorkers(busyWorkers(loop));
       assertEquals(List.of(0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L), polling);
     } finally {
+      loop.shutdownNow();
+      assertTrue(loop.awaitTermination(30, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void neitherAWorkerNorTheLoopPollsWhileOffloadsKeepEveryCoreBusy() throws Exception {
+    int cores = Runtime.getRuntime().availableProcessors();
+    Loop loop = loop(1_000_000, cores + 1); // a spell of 1 s
+    CountDownLatch started = new CountDownLatch(cores);
+    CountDownLatch release = new CountDownLatch(1);
+    try {
+      CompletableFuture<Thread> loopThread = new CompletableFuture<>();
+      CompletableFuture<Thread> finished = new CompletableFuture<>();
+      loop.execute(
+          () -> {
+            loopThread.complete(Thread.currentThread());
+            for (int i = 0; i < cores; i++) { // busy (waiting here stands for computing)
+              loop.offload(
+                  () -> {
+                    started.countDown();
+                    return release.await(30, TimeUnit.SECONDS);
+                  });
+            }
+          });
+      assertTrue(started.await(30, TimeUnit.SECONDS));
+      loop.execute(() -> loop.offload(Thread::currentThread).thenAccept(finished::complete));
+      List<Thread> idle = List.of(finished.get(30, TimeUnit.SECONDS), loopThread.get());
+      assertEquals(
+          List.of(0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L),
+          pollingWorkers(idle),
+          "the worker that finished and the loop park: a poll would take a busy core");
+    } finally {
+      release.countDown();
       loop.shutdownNow();
       assertTrue(loop.awaitTermination(30, TimeUnit.SECONDS));
     }

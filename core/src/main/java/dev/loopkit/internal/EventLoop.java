@@ -139,15 +139,12 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
     loop.execute(main);
     loop.start();
     loop.carrier.runToCompletion(loop);
-    Throwable f = loop.termination.failure();
-    if (f instanceof RuntimeException e) {
-      throw e;
-    }
-    if (f instanceof Error e) {
-      throw e;
-    }
-    if (f != null) {
-      throw new LoopTerminatedException("the loop " + loop.name + " stopped on an error", f);
+    switch (loop.termination.failure()) {
+      case null -> {}
+      case RuntimeException e -> throw e;
+      case Error e -> throw e;
+      case Throwable f ->
+          throw new LoopTerminatedException("the loop " + loop.name + " stopped on an error", f);
     }
   }
 
@@ -481,18 +478,21 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
 
   @Override
   public boolean hasPendingWork() {
-    return pollQueue.hasItems()
-        || io.hasReady()
-        || state() >= STOP
-        || termination.gracefulRequested();
+    return pollQueue.hasItems() || io.hasReady() || stopOrGraceful();
   }
 
   @Override
   public boolean hasReadyWork() {
-    return pollQueue.hasReady()
-        || io.hasReady()
-        || state() >= STOP
-        || termination.gracefulRequested();
+    return pollQueue.hasReady() || io.hasReady() || stopOrGraceful();
+  }
+
+  private boolean stopOrGraceful() {
+    return state() >= STOP || termination.gracefulRequested();
+  }
+
+  @Override
+  public boolean mayPollWhileIdle(int othersBusy) {
+    return offloads.mayPollWhileIdle(othersBusy);
   }
 
   @Override

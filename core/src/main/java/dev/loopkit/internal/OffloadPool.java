@@ -37,6 +37,7 @@ public final class OffloadPool {
   final PoolSpec spec;
   private final Executor executor;
   private final ConcurrentLinkedQueue<Task<?>> waiting = new ConcurrentLinkedQueue<>();
+  private final int bound;
   private final AtomicInteger permits;
   private final AtomicInteger waitingCount = new AtomicInteger();
   private final AtomicInteger running = new AtomicInteger(); // on an executor's thread now
@@ -61,6 +62,7 @@ public final class OffloadPool {
     }
     this.spec = spec;
     this.executor = executor;
+    this.bound = bound;
     this.permits = new AtomicInteger(bound);
   }
 
@@ -182,6 +184,14 @@ public final class OffloadPool {
       }
       drain();
     }
+  }
+
+  /**
+   * Threads this pool keeps busy now and soon: its tasks accepted and not yet ended, running or
+   * waiting for a worker, at most its bound (any thread; a moment's figure).
+   */
+  int busy() {
+    return Math.min(bound, running.get() + queued.get());
   }
 
   /** Refuses new tasks; the carrier's executor is shut down once nothing runs (any thread). */

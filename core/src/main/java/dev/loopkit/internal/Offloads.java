@@ -24,12 +24,18 @@ import java.util.function.Consumer;
  * completion has run on the loop, so a loop never terminates under an accepted offload (except by
  * STOP, which rejects it: sweep, abandonAll). A completion is a hand-in; if the loop has
  * terminated meanwhile, the worker abandons the offload itself (its promise is rejected).
+ *
+ * Idle polling (mayPollWhileIdle): a thread about to poll for work counts the threads the pools keep
+ * busy (their accepted tasks not yet ended, up to each bound) and the busy threads it names against
+ * the cores: with more offloads in flight than cores, workers stay busy and a poll takes their
+ * CPU. Two volatile reads per pool, on the idle path only.
  * }</pre>
  */
 final class Offloads {
   private final EventLoop loop;
   private final Map<String, OffloadPool> pools = new LinkedHashMap<>();
   private final OffloadPool defaultPool;
+  private final OffloadPool[] all;
   private final Set<OffloadPool.Task<?>> pending = ConcurrentHashMap.newKeySet();
 
   Offloads(EventLoop loop, Carrier carrier) {
@@ -40,6 +46,18 @@ final class Offloads {
           new OffloadPool(spec, carrier.offloadExecutor(spec, loop), carrier.poolBound(spec)));
     }
     this.defaultPool = pools.get(loop.config().defaultPool());
+    this.all = pools.values().toArray(new OffloadPool[0]);
+  }
+
+  private static final int CORES = Runtime.getRuntime().availableProcessors();
+
+  /** {@link dev.loopkit.spi.LoopDriver#mayPollWhileIdle}: a core left free (any thread). */
+  boolean mayPollWhileIdle(int othersBusy) {
+    int busy = othersBusy;
+    for (OffloadPool p : all) {
+      busy += p.busy();
+    }
+    return busy < CORES;
   }
 
   /** The pool named {@code name}, or the default pool if null. */

@@ -51,6 +51,17 @@ public interface LoopDriver {
   }
 
   /**
+   * Whether a thread that ran out of work may poll for more before it parks (the loop's idle spell,
+   * an offload worker's) when {@code othersBusy} more threads of the loop are busy: only while the
+   * threads the loop's offloads keep busy (running, or waiting for a worker) and those leave a core
+   * free. A poll on a core that offloads need slows them by the CPU it takes (any thread; a
+   * moment's figure).
+   */
+  default boolean mayPollWhileIdle(int othersBusy) {
+    return true;
+  }
+
+  /**
    * Whether an {@link IoPoller} is attached: an idle carrier with a thread of its own then waits in
    * {@link #awaitIo} instead of parking, and its {@link Carrier#wake()} calls {@link #wakeIo()}.
    */

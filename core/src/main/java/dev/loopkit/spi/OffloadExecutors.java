@@ -20,7 +20,9 @@ public final class OffloadExecutors {
    * before it parks (one worker of the pool at a time; the others park at once), and the next task
    * goes to it: the next offload of a busy loop finds a worker awake and costs no unpark. With one
    * offload in flight, a parked worker costs each offload a wake-up (a system call, and tens of
-   * microseconds until the worker runs).
+   * microseconds until the worker runs). A worker polls only while the loop's other running
+   * offloads and the loop leave a core free ({@link LoopDriver#mayPollWhileIdle}): when they use
+   * every core, polling would take CPU from them.
    */
   public static ExecutorService platform(String pool, int threads, LoopDriver driver) {
     ThreadPoolExecutor executor =
@@ -29,7 +31,8 @@ public final class OffloadExecutors {
             threads,
             10,
             TimeUnit.SECONDS,
-            new SpinThenPark(TimeUnit.MICROSECONDS.toNanos(driver.config().idleSpinMicros())),
+            new SpinThenPark(
+                TimeUnit.MICROSECONDS.toNanos(driver.config().idleSpinMicros()), driver),
             driver.threadFactory(pool));
     executor.allowCoreThreadTimeOut(true);
     return executor;
@@ -50,10 +53,12 @@ public final class OffloadExecutors {
     private static final long serialVersionUID = 1L;
     private static final Object SPINNING = new Object();
     private final long spinNanos;
+    private final transient LoopDriver driver;
     private final transient AtomicReference<@Nullable Object> slot = new AtomicReference<>();
 
-    SpinThenPark(long spinNanos) {
+    SpinThenPark(long spinNanos, LoopDriver driver) {
       this.spinNanos = spinNanos;
+      this.driver = driver;
     }
 
     @Override
@@ -84,7 +89,10 @@ public final class OffloadExecutors {
     /** The next task if one is queued, else polls for up to the spell as the spinner; or null. */
     private @Nullable Runnable spin() {
       Runnable task = super.poll();
-      if (task != null || spinNanos == 0 || !slot.compareAndSet(null, SPINNING)) {
+      if (task != null
+          || spinNanos == 0
+          || !driver.mayPollWhileIdle(1) // the loop, busy with this worker's completion
+          || !slot.compareAndSet(null, SPINNING)) {
         return task;
       }
       long end = LoopClock.system().nanoTime() + spinNanos;
