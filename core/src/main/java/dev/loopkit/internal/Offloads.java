@@ -32,6 +32,8 @@ import java.util.function.Consumer;
  * }</pre>
  */
 final class Offloads {
+  private static final int CORES = Runtime.getRuntime().availableProcessors();
+
   private final EventLoop loop;
   private final Map<String, OffloadPool> pools = new LinkedHashMap<>();
   private final OffloadPool defaultPool;
@@ -48,8 +50,6 @@ final class Offloads {
     this.defaultPool = pools.get(loop.config().defaultPool());
     this.all = pools.values().toArray(new OffloadPool[0]);
   }
-
-  private static final int CORES = Runtime.getRuntime().availableProcessors();
 
   /** {@link dev.loopkit.spi.LoopDriver#mayPollWhileIdle}: a core left free (any thread). */
   boolean mayPollWhileIdle(int othersBusy) {
