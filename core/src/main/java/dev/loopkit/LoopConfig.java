@@ -193,9 +193,16 @@ public final class LoopConfig {
         "fork-join carrier: the pool's parallelism.");
     define(
         "loopkit.forkjoin.turnsPerTask",
-        "64",
+        "2147483647",
         "1 to 2147483647",
-        "fork-join carrier: the most turns one pool task runs before it yields the worker.");
+        "fork-join carrier: the most turns in one slice (by default, only its time limits it).");
+    define(
+        "loopkit.forkjoin.sliceMicros",
+        "100",
+        "1 to 1000000",
+        "fork-join carrier: how long a loop runs turns before its worker goes to the loop that"
+            + " waited longest for the pool, if any (looked at every 64 turns), so that loops"
+            + " sharing a pool take turns on its workers whether their turns are short or long.");
     define(
         "loopkit.forkjoin.compensate",
         "true",
@@ -528,6 +535,12 @@ public final class LoopConfig {
   public int forkJoinTurnsPerTask() {
     String key = "loopkit.forkjoin.turnsPerTask";
     return parseInt(key, values.get(key), 1, Integer.MAX_VALUE);
+  }
+
+  /** {@code loopkit.forkjoin.sliceMicros}. */
+  public int forkJoinSliceMicros() {
+    String key = "loopkit.forkjoin.sliceMicros";
+    return parseInt(key, values.get(key), 1, 1_000_000);
   }
 
   /** {@code loopkit.forkjoin.compensate}. */

@@ -11,8 +11,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -20,27 +22,34 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Turns run as tasks on a {@link ForkJoinPool}: while work remains a task runs up to {@code
- * loopkit.forkjoin.turnsPerTask} turns and then resubmits itself; an idle loop holds no worker.
- * Many loops can share few threads.
+ * Turns run as tasks on a {@link ForkJoinPool}: a task runs a loop's turns in slices of {@code
+ * loopkit.forkjoin.sliceMicros} (and at most {@code turnsPerTask} turns) while work remains, and
+ * after a slice gives its worker to the loop that waited longest, if any; an idle loop holds no
+ * worker. Many loops can share few threads, and a busy loop cannot keep the others from them.
  *
  * <pre>{@code
  * Implementation notes
  *
- * state: IDLE (no task queued or running), SCHEDULED (a task is queued), RUNNING (a worker is in
+ * state: IDLE (no task queued or running), SCHEDULED (queued to run), RUNNING (a worker is in
  * runTurns), RUNNING_WOKEN (woken while running: run again). wake() moves IDLE -> SCHEDULED and
- * submits one task, or RUNNING -> RUNNING_WOKEN; so at most one task per loop exists and turns of
- * one loop never overlap. The pool's submission and the CAS on state order one task's turns
- * before the next's (happens-before), whichever worker runs them. A loop waiting for a timer
- * holds no worker: a one-thread timer service of the pool wakes it at the deadline. A loop with
- * network I/O (an IoPoller) is the exception: idle, it holds one worker waiting in the poller
- * (IO_WAIT, inside managedBlock), woken through the poller.
+ * schedules the loop, or RUNNING -> RUNNING_WOKEN; so each loop is queued or running at most once
+ * and turns of one loop never overlap. The pool's queues and the CAS on state order one task's
+ * turns before the next's (happens-before), whichever worker runs them.
+ * Fairness: a loop is scheduled by joining the pool's ready queue (FIFO, every loop of the pool)
+ * and handing the pool one task that runs the loop at the head. A task the worker forked, or
+ * handed to the pool from the worker, would run next on the same worker (ForkJoinPool drains the
+ * queue it took a task from), ahead of every other loop; through the ready queue the loop that
+ * waited longest runs next. After a slice the task goes on with the same loop only when nothing
+ * else waits for the pool (no loop ready, no task queued), so one busy loop pays no hand-off.
+ * A loop waiting for a timer holds no worker: a one-thread timer service of the pool wakes it at
+ * the deadline. A loop with network I/O (an IoPoller) is the exception: idle, it holds one worker
+ * waiting in the poller (IO_WAIT, inside managedBlock), woken through the poller.
  * io offloads run on the same pool inside ForkJoinPool.managedBlock, so a blocking call makes the
  * pool add a worker instead of starving the loops; the engine runs at most the io pool's size at
  * once, so the workers added are bounded too.
  * }</pre>
  */
-public final class ForkJoinCarrier implements Carrier, Runnable {
+public final class ForkJoinCarrier implements Carrier {
   private static final int IDLE = 0;
   private static final int SCHEDULED = 1;
   private static final int RUNNING = 2;
@@ -51,6 +60,7 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
   private final LoopDriver driver;
   private final SharedPool pool;
   private final int turnsPerTask;
+  private final long sliceNanos;
   private final IdleSpin idleSpin;
   private final AtomicInteger state = new AtomicInteger(IDLE);
   private final java.util.concurrent.CountDownLatch released =
@@ -62,6 +72,7 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
     this.idleSpin = new IdleSpin(driver, false);
     LoopConfig config = driver.config();
     this.turnsPerTask = config.forkJoinTurnsPerTask();
+    this.sliceNanos = TimeUnit.MICROSECONDS.toNanos(config.forkJoinSliceMicros());
     this.pool = SharedPool.acquire(config, driver);
   }
 
@@ -76,7 +87,7 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
       int s = state.get();
       if (s == IDLE) {
         if (state.compareAndSet(IDLE, SCHEDULED)) {
-          pool.fj.execute(this);
+          pool.schedule(this);
           return;
         }
       } else if (s == RUNNING) {
@@ -111,12 +122,14 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
     released.countDown();
   }
 
-  @Override
-  public void run() {
+  /** The pool's task: slices of turns, while nothing else waits for the pool. */
+  private void run() {
     state.set(RUNNING);
     LoopDriver.Next next;
     try {
-      next = driver.runTurns(turnsPerTask);
+      do {
+        next = driver.runTurns(turnsPerTask, sliceNanos);
+      } while (next == LoopDriver.Next.RUN_AGAIN && !pool.othersWaiting());
     } catch (Throwable t) {
       if (driver.isTerminatedForCarrier()) { // a fatal error ended the loop: let the pool go
         finish();
@@ -128,12 +141,12 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
       case HANDED_OFF -> {} // another thread runs the turns: leave the loop alone (unused here)
       case RUN_AGAIN -> {
         state.set(SCHEDULED);
-        pool.fj.execute(this);
+        resubmit();
       }
       case AT_DEADLINE, IDLE -> {
         if (idleSpin.awaitWork()) { // cheaper than ending the task and being scheduled again
           state.set(SCHEDULED);
-          pool.fj.execute(this);
+          resubmit();
           return;
         }
         if (driver.hasIo()) {
@@ -149,7 +162,7 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
           }
         } else {
           state.set(SCHEDULED); // woken while running
-          pool.fj.execute(this);
+          resubmit();
         }
       }
     }
@@ -168,7 +181,12 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
       runManaged(() -> driver.awaitIo(wait), () -> state.get() != IO_WAIT);
     }
     state.set(SCHEDULED);
-    pool.fj.execute(this);
+    resubmit();
+  }
+
+  /** Queues the loop's next task behind every loop already waiting for the pool. */
+  private void resubmit() {
+    pool.schedule(this);
   }
 
   private void armTimer(long delayNanos) {
@@ -236,6 +254,8 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
 
     final ForkJoinPool fj;
     final ScheduledThreadPoolExecutor timers;
+    private final ConcurrentLinkedQueue<ForkJoinCarrier> ready = new ConcurrentLinkedQueue<>();
+    private final Runnable runNext = this::runNext;
     private final Integer sharedKey;
     private int users; // guarded by SharedPool.class
 
@@ -265,6 +285,25 @@ public final class ForkJoinCarrier implements Carrier, Runnable {
               });
       this.timers.setRemoveOnCancelPolicy(true);
       this.sharedKey = sharedKey;
+    }
+
+    /** Queues {@code c}'s turns behind the loops already waiting, with a task to run one. */
+    void schedule(ForkJoinCarrier c) {
+      ready.add(c);
+      fj.execute(runNext);
+    }
+
+    /** A pool task: runs the loop that waited longest (there is one per task scheduled). */
+    private void runNext() {
+      ForkJoinCarrier c = ready.poll();
+      if (c != null) {
+        c.run();
+      }
+    }
+
+    /** Whether a loop or a task waits for this pool (asked by a worker, between two slices). */
+    boolean othersWaiting() {
+      return !ready.isEmpty() || ForkJoinTask.getQueuedTaskCount() > 0 || fj.hasQueuedSubmissions();
     }
 
     static SharedPool acquire(LoopConfig config, LoopDriver driver) {

@@ -125,6 +125,72 @@ class ForkJoinCarrierTest {
   }
 
   @Test
+  void aBusyLoopGivesItsSharedWorkerBackEverySliceWhetherItsTurnsAreShortOrLong() throws Exception {
+    for (long turnNanos : new long[] {0, 200_000}) {
+      // Two loops on one worker; the busy one's turn count has no say (the default): only the
+      // slice makes it give the worker back, so that the other loop's tasks run meanwhile.
+      LoopConfig config =
+          LoopConfig.builder()
+              .isolated()
+              .carrier("fork-join")
+              .set("loopkit.forkjoin.pool", "shared")
+              .set("loopkit.forkjoin.parallelism", "1")
+              .set("loopkit.forkjoin.sliceMicros", "100")
+              .build();
+      Loop busy = Loop.create(config);
+      Loop other = Loop.create(config);
+      java.util.concurrent.atomic.AtomicBoolean spinning =
+          new java.util.concurrent.atomic.AtomicBoolean(true);
+      java.util.concurrent.atomic.AtomicLong busyTurns =
+          new java.util.concurrent.atomic.AtomicLong();
+      try {
+        busy.execute(() -> spin(busy, spinning, busyTurns, turnNanos));
+        while (busyTurns.get() == 0) {
+          Thread.onSpinWait();
+        }
+        CountDownLatch hops = new CountDownLatch(20);
+        other.execute(() -> hop(other, hops));
+        boolean done = hops.await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        long during = busyTurns.get();
+        System.out.printf(
+            "fork-join: one worker, a busy loop of %d µs turns: the other loop's 20 hops %s while"
+                + " the busy one ran %,d turns%n",
+            turnNanos / 1000, done ? "ran" : "did not run", during);
+        assertTrue(done, "the other loop's hops did not run while the busy loop held the worker");
+      } finally {
+        spinning.set(false);
+        closeAll(List.of(busy, other));
+      }
+    }
+  }
+
+  /** An immediate chain on {@code loop} while {@code on}, each turn busy for {@code nanos}. */
+  private static void spin(
+      Loop loop,
+      java.util.concurrent.atomic.AtomicBoolean on,
+      java.util.concurrent.atomic.AtomicLong turns,
+      long nanos) {
+    long start = System.nanoTime();
+    while (System.nanoTime() - start < nanos) {
+      Thread.onSpinWait();
+    }
+    turns.incrementAndGet();
+    if (on.get()) {
+      loop.setImmediate(() -> spin(loop, on, turns, nanos));
+    }
+  }
+
+  /**
+   * A chain of tasks on {@code loop}, each handed in by the one before, until {@code left} is 0.
+   */
+  private static void hop(Loop loop, CountDownLatch left) {
+    left.countDown();
+    if (left.getCount() > 0) {
+      loop.execute(() -> hop(loop, left));
+    }
+  }
+
+  @Test
   void blockingOffloadsOfAHundredLoopsCompleteTogetherWhenThePoolCompensates() throws Exception {
     long millis = hundredLoopsEachBlockFiftyMillis(true);
     System.out.printf(

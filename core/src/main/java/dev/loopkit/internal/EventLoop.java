@@ -467,8 +467,8 @@ public final class EventLoop extends ExecutorFace implements Loop, LoopDriver {
   // ==== LoopDriver: the carrier's view
 
   @Override
-  public Next runTurns(int maxTurns) {
-    return driver.runTurns(maxTurns);
+  public Next runTurns(int maxTurns, long sliceNanos) {
+    return driver.runTurns(maxTurns, sliceNanos);
   }
 
   @Override

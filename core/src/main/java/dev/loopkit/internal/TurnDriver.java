@@ -1,6 +1,7 @@
 package dev.loopkit.internal;
 
 import dev.loopkit.ErrorHandler;
+import dev.loopkit.spi.LoopClock;
 import dev.loopkit.spi.LoopDriver.Next;
 
 /**
@@ -31,7 +32,8 @@ final class TurnDriver {
   static final int CHECK = 2;
   static final int CLOSE = 3;
   private static final long NO_SAMPLE = Long.MIN_VALUE;
-  private static final int BATCH = 64; // turns between two looks at the busy clock
+  private static final int BATCH = 64; // turns between two looks at the busy clock and the slice
+  static final long NO_SLICE = Long.MAX_VALUE;
   private static final System.Logger LOG = System.getLogger("dev.loopkit");
 
   private final EventLoop loop;
@@ -89,8 +91,14 @@ final class TurnDriver {
 
   // ==== the carrier's call
 
-  /** Runs at most {@code maxTurns} turns, stopping early when there is nothing to run now. */
-  Next runTurns(int maxTurns) {
+  /**
+   * Runs at most {@code maxTurns} turns, stopping early when there is nothing to run now, or when
+   * {@code sliceNanos} of real time passed (checked every batch; {@link #NO_SLICE}: no limit).
+   */
+  Next runTurns(int maxTurns, long sliceNanos) {
+    if (sliceNanos <= 0) {
+      throw new IllegalArgumentException("runTurns: slice " + sliceNanos + " ns is not positive");
+    }
     Thread self = Thread.currentThread();
     EventLoop outer = EventLoop.enter(loop);
     suspensions.runner = self;
@@ -102,12 +110,14 @@ final class TurnDriver {
         suspensions.owedCheckpoint = false;
         checkpoint();
       }
+      long start = sliceNanos == NO_SLICE ? 0 : LoopClock.system().nanoTime();
       for (int left = maxTurns; left > 0; left -= BATCH) {
         Next next = turns(Math.min(left, BATCH));
         if (busyMark != NO_SAMPLE) {
           flushBusy(loop.clock().recentNanoTime()); // (exact at the edges: the sum is exact)
         }
-        if (next != Next.RUN_AGAIN) {
+        if (next != Next.RUN_AGAIN
+            || (sliceNanos != NO_SLICE && LoopClock.system().nanoTime() - start >= sliceNanos)) {
           return next;
         }
       }

@@ -33,7 +33,19 @@ public interface LoopDriver {
    * Runs at most {@code maxTurns} turns, stopping early when there is nothing to run now. Never
    * blocks (except inside user callbacks).
    */
-  Next runTurns(int maxTurns);
+  default Next runTurns(int maxTurns) {
+    return runTurns(maxTurns, Long.MAX_VALUE);
+  }
+
+  /**
+   * Runs turns as {@link #runTurns(int)} does, and also stops once {@code sliceNanos} of real time
+   * (whatever the loop's clock) have passed since the call, checked between batches of at most 64
+   * turns: a carrier that shares its threads gives one back after about that long, whether the
+   * turns are short or long. {@link Long#MAX_VALUE}: no limit.
+   *
+   * @throws IllegalArgumentException if {@code sliceNanos} is not positive
+   */
+  Next runTurns(int maxTurns, long sliceNanos);
 
   /** The deadline, in {@link #clock()} time, that {@link Next#AT_DEADLINE} referred to. */
   long nextDeadline();
