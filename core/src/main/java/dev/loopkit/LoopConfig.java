@@ -367,6 +367,7 @@ public final class LoopConfig {
     forkJoinSharedPool();
     forkJoinParallelism();
     forkJoinTurnsPerTask();
+    forkJoinSliceMicros();
     forkJoinCompensates();
     String def = defaultPool();
     if (pool(def).isEmpty()) {

@@ -107,6 +107,14 @@ class LoopConfigTest {
   }
 
   @Test
+  void forkJoinSliceOutOfRangeIsRefused() {
+    assertRefused(
+        () -> isolated().set("loopkit.forkjoin.sliceMicros", "0").build(),
+        "loopkit.forkjoin.sliceMicros",
+        "1 to 1000000");
+  }
+
+  @Test
   void nonNumericMaxBatchIsRefusedNamingTheKeyAndTheRange() {
     assertRefused(
         () -> isolated().set("loopkit.poll.maxBatch", "x").build(),
